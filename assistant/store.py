@@ -1,0 +1,149 @@
+"""Chunks + vectors -> a ChromaDB collection (embedded PersistentClient), and the single-writer lock.
+
+We always pass our own vectors (Chroma's default embedder would download a model) and turn telemetry off.
+The ledger (assistant/ledger.py) is the record of what is indexed; this collection is an index that can be
+checked against it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from assistant.errors import IndexLockedError
+from assistant.types import Chunk, Hit
+
+
+def chroma_name(collection: str) -> str:
+    return f"col-{collection}"
+
+
+class Store:
+    """One Chroma collection. upsert/query/delete; ids are the chunk ids."""
+
+    def __init__(self, path: Path, collection: str):
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        path.mkdir(parents=True, exist_ok=True)
+        self.client = chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
+        self.collection = self.client.get_or_create_collection(
+            chroma_name(collection), embedding_function=None, metadata={"hnsw:space": "cosine"})
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, batch: int = 1000) -> None:
+        for i in range(0, len(chunks), batch):
+            part = chunks[i:i + batch]
+            self.collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=np.asarray(vectors[i:i + batch], dtype=np.float32),
+                documents=[c.text for c in part],
+                metadatas=[{"file": c.file, "page": c.page, "char_start": c.char_start,
+                            "char_end": c.char_end} for c in part])
+
+    def delete_file(self, file: str) -> None:
+        self.collection.delete(where={"file": file})
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), 1000):
+            self.collection.delete(ids=list(ids[i:i + 1000]))
+
+    def query(self, vector: np.ndarray, k: int) -> list[Hit]:
+        if self.count() == 0:
+            return []
+        res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                                    n_results=k, include=["documents", "metadatas", "distances"])
+        hits = []
+        for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
+                                         res["distances"][0]):
+            chunk = Chunk(id=cid, file=meta["file"], page=int(meta["page"]),
+                          char_start=int(meta["char_start"]), char_end=int(meta["char_end"]), text=text)
+            hits.append(Hit(chunk=chunk, score=round(1.0 - float(dist), 4)))
+        return hits
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset, step = 0, 5000
+        while True:
+            got = self.collection.get(include=[], limit=step, offset=offset)["ids"]
+            ids.update(got)
+            if len(got) < step:
+                return ids
+            offset += step
+
+
+def drop_collection(path: Path, collection: str) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    try:
+        client.delete_collection(chroma_name(collection))
+    except Exception:
+        pass
+
+
+class WriterLock:
+    """An OS file lock: one process at a time writes to a data dir (embedded Chroma is not process-safe)."""
+
+    def __init__(self, data_dir: Path):
+        self.path = data_dir / "writer.lock"
+        self.fh = None
+
+    def __enter__(self) -> "WriterLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")
+        try:
+            _lock(fh)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            raise IndexLockedError(
+                f"another assistant process ({holder}) is writing to {self.path.parent}; wait for it to "
+                "finish or stop it, then run again") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self.fh = fh
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fh:
+            self.fh.seek(0)
+            self.fh.truncate()
+            _unlock(self.fh)
+            self.fh.close()
+            self.fh = None
+
+
+def _lock(fh) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+
+
+def _unlock(fh) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except ImportError:  # pragma: no cover
+        import msvcrt
+
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)

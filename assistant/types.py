@@ -1,0 +1,71 @@
+"""Records that flow through the pipeline. Frozen, so a stage cannot change what an earlier one made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Page:
+    """Text of one PDF page; `number` is 1-based, as printed in citations."""
+
+    file: str
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one page's text, small enough for the embedder; offsets index into the page text."""
+
+    id: str
+    file: str
+    page: int
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its similarity (cosine, 1.0 = identical)."""
+
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A context block the answer cites with `[n]`."""
+
+    n: int
+    file: str
+    page: int
+    quote: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieve_s: float = 0.0
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    tokens_per_s: float | None = None
+    load_s: float = 0.0  # loading models before the question (not part of the other figures)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The final answer. `found` is False when the answer is that the documents do not contain it.
+
+    `citations` are only the blocks the text cites; `retrieved` are all blocks the model was given.
+    """
+
+    question: str
+    text: str
+    found: bool
+    citations: tuple[Citation, ...]
+    retrieved: tuple[Hit, ...]
+    backend: str
+    model: str
+    timings: Timings = field(default_factory=Timings)

@@ -1,0 +1,1 @@
+"""Files -> pages -> chunks, and the indexing job that stores them."""

@@ -1,0 +1,49 @@
+"""Pages -> chunks sized for the embedder. Chunks never cross a page, so every chunk cites one page."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Callable, Iterable
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.types import Chunk, Page
+
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+
+
+def make_splitter(chunk_tokens: int, overlap_tokens: int,
+                  count_tokens: Callable[[str], int] | None) -> RecursiveCharacterTextSplitter:
+    """A recursive splitter measuring length in embedder tokens (or ~4 characters a token without one)."""
+    overlap = min(overlap_tokens, chunk_tokens // 2)
+    if count_tokens is None:
+        return RecursiveCharacterTextSplitter(chunk_size=chunk_tokens * 4, chunk_overlap=overlap * 4,
+                                              separators=SEPARATORS, keep_separator="end",
+                                              add_start_index=True)
+    return RecursiveCharacterTextSplitter(chunk_size=chunk_tokens, chunk_overlap=overlap,
+                                          length_function=count_tokens, separators=SEPARATORS,
+                                          keep_separator="end", add_start_index=True)
+
+
+def chunk_id(file_hash: str, file: str, page: int, start: int) -> str:
+    """Stable id: the same file content at the same path always gives the same ids."""
+    key = f"{file}\x00{file_hash}\x00{page}\x00{start}".encode()
+    return hashlib.sha1(key).hexdigest()
+
+
+def chunk_pages(pages: Iterable[Page], file_hash: str,
+                splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
+    chunks = []
+    for page in pages:
+        for doc in splitter.create_documents([page.text]):
+            text = doc.page_content.strip()
+            if not text:
+                continue
+            start = doc.metadata["start_index"]
+            if start < 0:  # the splitter could not locate the piece (never expected); search ourselves
+                start = max(0, page.text.find(text))
+            else:
+                start += len(doc.page_content) - len(doc.page_content.lstrip())
+            chunks.append(Chunk(id=chunk_id(file_hash, page.file, page.number, start), file=page.file,
+                                page=page.number, char_start=start, char_end=start + len(text), text=text))
+    return chunks

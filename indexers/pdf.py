@@ -1,0 +1,217 @@
+"""PDF -> pages, in worker processes with a wall-clock timeout and a memory cap.
+
+pypdf has no timeout of its own and has had many denial-of-service bugs (loops, decompression bombs,
+deep recursion, a segfault), so each file is parsed in a separate process. A file that hangs, exhausts
+memory or kills its worker is reported with a reason and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Iterable, Iterator
+
+from assistant.types import Page
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Pages of one file, or `error` (a short reason) when it could not be read."""
+
+    file: str
+    pages: tuple[Page, ...] = ()
+    error: str = ""
+    empty_pages: int = 0  # pages without a text layer in an otherwise readable file
+
+
+def _limit_memory(max_mb: int) -> None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows: no address-space cap
+        return
+    cap = max_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def extract(path: str) -> ParseResult:
+    """Parse one PDF in this process (the workers call this). Never raises for a bad file."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError as e:
+        return ParseResult(path, error=f"cannot read file: {e.strerror or e}")
+    if not head:
+        return ParseResult(path, error="empty file (0 bytes)")
+    if b"%PDF-" not in head:
+        return ParseResult(path, error="not a PDF (no %PDF- header)")
+
+    import pypdf
+    from pypdf.errors import FileNotDecryptedError, PyPdfError
+
+    try:
+        reader = pypdf.PdfReader(path)
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+                reader.pages[0] if len(reader.pages) else None
+            except Exception:
+                return ParseResult(path, error="encrypted (password protected); save a decrypted copy")
+        pages, empty, has_images = [], 0, False
+        for i, page in enumerate(reader.pages, start=1):
+            text = (page.extract_text() or "").replace("\x00", "").strip()
+            if text:
+                pages.append(Page(path, i, text))
+            else:
+                empty += 1
+                has_images = has_images or bool(_page_images(page))
+        if not pages:
+            if not reader.pages:
+                return ParseResult(path, error="no pages")
+            kind = "image-only (scanned)" if has_images else "no text layer"
+            return ParseResult(path, error=f"{kind}: no extractable text in {empty} page(s); run OCR first")
+        return ParseResult(path, pages=tuple(pages), empty_pages=empty)
+    except FileNotDecryptedError:
+        return ParseResult(path, error="encrypted (password protected); save a decrypted copy")
+    except MemoryError:
+        return ParseResult(path, error="too large: parsing exceeded the memory limit")
+    except RecursionError:
+        return ParseResult(path, error="broken: structure nested too deeply")
+    except PyPdfError as e:
+        name = type(e).__name__
+        if name == "LimitReachedError":
+            return ParseResult(path, error=f"too large: {e}")
+        return ParseResult(path, error=f"broken PDF: {_one_line(e)}")
+    except Exception as e:  # pypdf raises many kinds on malformed input
+        return ParseResult(path, error=f"broken PDF: {type(e).__name__}: {_one_line(e)}")
+
+
+def _page_images(page) -> list:
+    try:
+        return list(page.images)
+    except Exception:
+        return [1]  # images we cannot decode are still images
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())[:200] or type(e).__name__
+
+
+def _worker(conn: Connection, max_mb: int) -> None:
+    _limit_memory(max_mb)
+    while True:
+        try:
+            path = conn.recv()
+        except EOFError:
+            return
+        if path is None:
+            return
+        try:
+            result = extract(path)
+        except MemoryError:
+            result = ParseResult(path, error="too large: parsing exceeded the memory limit")
+        try:
+            conn.send(result)
+        except MemoryError:  # pragma: no cover
+            conn.send(ParseResult(path, error="too large: result exceeded the memory limit"))
+
+
+class _Slot:
+    def __init__(self, ctx, max_mb: int):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(child, max_mb), daemon=True)
+        self.proc.start()
+        child.close()
+        self.path: str | None = None
+        self.deadline = 0.0
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+def _context():
+    if sys.platform.startswith("linux"):
+        return mp.get_context("forkserver")
+    return mp.get_context("spawn")
+
+
+def default_workers() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def parse_files(paths: Iterable[str], *, workers: int = 0, timeout_s: float = 60.0,
+                max_memory_mb: int = 2048) -> Iterator[ParseResult]:
+    """Yield one ParseResult per path, in completion order, parsing `workers` files at once.
+
+    A worker that exceeds `timeout_s` on a file is killed (`timeout`); one that dies is replaced
+    (`crashed`, or `too large` when it ran out of memory).
+    """
+    todo = list(paths)
+    todo.reverse()
+    if not todo:
+        return
+    ctx = _context()
+    n = min(workers or default_workers(), len(todo))
+    slots = [_Slot(ctx, max_memory_mb) for _ in range(n)]
+    try:
+        while True:
+            for i, slot in enumerate(slots):
+                if slot.path is None and todo:
+                    if not slot.proc.is_alive():
+                        slot = slots[i] = _Slot(ctx, max_memory_mb)
+                    slot.path = todo.pop()
+                    slot.deadline = time.monotonic() + timeout_s
+                    slot.conn.send(slot.path)
+            busy = [s for s in slots if s.path is not None]
+            if not busy:
+                return
+            wait_s = max(0.0, min(s.deadline for s in busy) - time.monotonic())
+            ready = wait([s.conn for s in busy], timeout=wait_s)
+            for i, slot in enumerate(slots):
+                if slot.path is None:
+                    continue
+                if slot.conn in ready:
+                    try:
+                        result = slot.conn.recv()
+                    except (EOFError, OSError):
+                        slot.proc.join(5)
+                        result = ParseResult(slot.path, error=_death_reason(slot.proc.exitcode))
+                        slot.kill()
+                        slots[i] = _Slot(ctx, max_memory_mb)
+                    else:
+                        slot.path = None
+                    yield result
+                elif time.monotonic() >= slot.deadline:
+                    path = slot.path
+                    slot.kill()
+                    slots[i] = _Slot(ctx, max_memory_mb)
+                    yield ParseResult(path, error=f"timeout: parsing took longer than {timeout_s:g} s")
+    finally:
+        for slot in slots:
+            if slot.path is None and slot.proc.is_alive():
+                try:
+                    slot.conn.send(None)
+                except OSError:
+                    pass
+            slot.proc.join(0.5)
+            if slot.proc.is_alive():
+                slot.kill()
+
+
+def _death_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        if name == "SIGKILL":
+            return "crashed: parser was killed (likely out of memory); file too large or malformed"
+        return f"crashed: parser died with {name}"
+    return f"crashed: parser exited with code {exitcode}"
