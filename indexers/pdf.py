@@ -101,6 +101,9 @@ def _one_line(e: BaseException) -> str:
 
 
 def _worker(conn: Connection, max_mb: int) -> None:
+    import logging
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings about repaired files are noise here
     _limit_memory(max_mb)
     while True:
         try:

