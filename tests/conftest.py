@@ -82,7 +82,7 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stdout.read()[-2000:]}")
+            raise RuntimeError(f"server exited with {proc.returncode}; see its log {proc.args[-1]!r}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return
@@ -94,7 +94,10 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
 
 
 def start_server(args: list[str], health: str) -> subprocess.Popen:
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    import tempfile
+
+    log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)  # a pipe nobody reads would fill up
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         wait_http(health, proc)
     except BaseException:
