@@ -1,0 +1,107 @@
+"""Settings precedence, model registry errors, and the CLI's messages."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant.errors import ConfigError, ModelNotFoundError
+from assistant.models import Registry, add, pull
+from assistant.settings import load_settings
+from conftest import ROOT, run_cli
+
+
+def test_precedence_flag_over_env_over_file_over_default(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('top_k = 3\ncollection = "from-file"\nn_ctx = 1024\n')
+    env = {"ASSISTANT_CONFIG": str(cfg), "ASSISTANT_TOP_K": "4", "ASSISTANT_COLLECTION": "from-env"}
+    s = load_settings({"top_k": 6}, env=env)
+    assert (s.top_k, s.collection, s.n_ctx, s.temperature) == (6, "from-env", 1024, 0.1)
+    assert load_settings({}, env=env).top_k == 4
+    assert load_settings({}, env={"ASSISTANT_CONFIG": str(cfg)}).top_k == 3
+
+
+@pytest.mark.parametrize("content, message", [("top_k = ", "not valid TOML"), ('top_k = "many"', "must be int"),
+                                              ("colour = 1", "unknown setting 'colour'"),
+                                              ('backend = "cloud"', "one of local, remote")])
+def test_bad_config_is_named(tmp_path, content, message):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings({}, env={"ASSISTANT_CONFIG": str(cfg)})
+
+
+def test_config_show_masks_secrets():
+    out = run_cli("config", "show", env={"ASSISTANT_REMOTE_API_KEY": "sk-live-123", "ASSISTANT_TOP_K": "7"})
+    assert out.returncode == 0
+    assert "sk-live-123" not in out.stdout
+    assert "remote_api_key = (set)" in out.stdout and "top_k = 7" in out.stdout
+
+
+def test_missing_model_says_which_command_fixes_it(data_dir):
+    reg = Registry(data_dir)
+    with pytest.raises(ModelNotFoundError, match="assistant models pull llama-3.1-8b-instruct-q4_k_m"):
+        reg.resolve("llama-3.1-8b-instruct-q4_k_m", "llm")
+    with pytest.raises(ModelNotFoundError, match="assistant models add PATH"):
+        reg.resolve("some-model", "embedding")
+
+
+def test_cli_missing_model_is_one_line_without_traceback(samples):
+    out = run_cli("index", str(samples), env={"ASSISTANT_EMBEDDING_MODEL": "intfloat/multilingual-e5-large"})
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert "assistant models pull intfloat/multilingual-e5-large" in out.stderr
+
+
+def test_add_registers_and_rejects_non_models(tmp_path, data_dir):
+    reg = Registry(data_dir)
+    fake = tmp_path / "model.gguf"
+    fake.write_bytes(b"not a gguf")
+    with pytest.raises(ConfigError, match="not a GGUF file"):
+        add(reg, str(fake))
+    with pytest.raises(ConfigError, match="no such file"):
+        add(reg, str(tmp_path / "nothing"))
+    entry = reg.entries()["smollm2-135m-instruct-q4_1"]
+    again = add(reg, entry.path, "my-model")
+    assert reg.resolve("my-model", "llm").path == again.path
+    with pytest.raises(ConfigError, match="not a embedding model|is a llm model"):
+        reg.resolve("my-model", "embedding")
+
+
+def test_pull_without_a_hub_explains_the_offline_route(data_dir, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(Exception, match="assistant models add PATH"):
+        pull(Registry(data_dir), "intfloat/multilingual-e5-small")
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = ("import sys; from assistant import cli; cli._parser(); "
+            "print(sorted(m for m in ('torch','llama_cpp','chromadb','sentence_transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT))
+    assert out.stdout.strip() == "[]"
+
+
+def test_status_and_collection_commands(samples, data_dir):
+    env = {"ASSISTANT_EMBEDDING_MODEL": "all-MiniLM-L6-v2"}
+    assert run_cli("index", str(samples), "--collection", "minutes", env=env).returncode == 0
+    out = run_cli("status", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "collection minutes: 5 documents, 12 pages" in out.stdout and "store check: ok" in out.stdout
+    assert "GPU offload:" in out.stdout
+    files = run_cli("collection", "files", "minutes", env=env)
+    assert files.stdout.count("indexed") == 5
+    ask = run_cli("ask", "anything", "--collection", "nope", env=env)
+    assert ask.returncode == 2 and "collection 'nope' does not exist" in ask.stderr
+    bad = run_cli("index", str(samples), "--collection", "bad name!", env=env)
+    assert bad.returncode == 2 and "invalid collection name" in bad.stderr
+    assert run_cli("collection", "delete", "minutes", env=env).returncode == 0
+
+
+def test_second_index_process_is_told_who_holds_the_lock(samples, data_dir):
+    from assistant.store import WriterLock
+
+    with WriterLock(data_dir):
+        out = run_cli("index", str(samples), env={"ASSISTANT_EMBEDDING_MODEL": "all-MiniLM-L6-v2"})
+    assert out.returncode == 2 and f"pid {os.getpid()}" in out.stderr and "wait for it" in out.stderr
