@@ -189,7 +189,6 @@ class Assistant:
         options = GenerationOptions(max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p)
         marker = MarkerFilter(len(prompt.hits))
         raw, held, first, n_pieces = [], "", None, 0
-        t_gen = time.perf_counter()
         stream = backend.stream(prompt.messages, options)
         try:
             for piece in stream:
@@ -214,10 +213,14 @@ class Assistant:
             tail = marker.flush()
             if tail:
                 yield tail
-        gen_s = time.perf_counter() - t_gen
-        timings = Timings(retrieve_s=round(retrieve_s, 4), load_s=round(load_s, 3), first_token_s=round(first, 4) if first else None,
-                          total_s=round(time.perf_counter() - t0, 4),
-                          tokens_per_s=round(n_pieces / gen_s, 2) if n_pieces and gen_s > 0 else None)
+        end = time.perf_counter()
+        # decode speed: pieces after the first over the time since the first (prompt reading excluded)
+        decode_s = end - t0 - first if first is not None else 0.0
+        timings = Timings(retrieve_s=round(retrieve_s, 4), load_s=round(load_s, 3),
+                          first_token_s=round(first, 4) if first is not None else None,
+                          total_s=round(end - t0, 4),
+                          tokens_per_s=round((n_pieces - 1) / decode_s, 2) if n_pieces > 1 and decode_s > 0
+                          else None)
         yield build_answer(question, "".join(raw), prompt.hits, backend=backend.name, model=backend.model,
                            timings=timings)
 

@@ -8,7 +8,7 @@ from assistant.types import Hit
 
 # Cosine similarity under which a passage is treated as unrelated, per prefix scheme. e5 models place
 # everything between ~0.7 and ~0.9, so their floor is high; calibrated on the sample corpus
-# (benchmarks/recall.py prints the scores of related and unrelated questions).
+# (recall and scores: benchmarks/bench.py; the unrelated-question case: tests/test_ask.py).
 DEFAULT_MIN_SCORE = {"e5": 0.80, "e5-instruct": 0.80, "none": 0.30}
 
 

@@ -329,7 +329,7 @@ def run(args, tmp: Path) -> int:
 
         # ---- answering
         if args.asks:
-            first, rates, decode, load_s, cited, correct, not_found = [], [], [], None, 0, 0, 0
+            first, rates, load_s, cited, correct, not_found = [], [], None, 0, 0, 0
             for fact in asked[:args.asks]:
                 answer = None
                 for item in assistant.ask_stream(fact.question, collection=COLLECTION):
@@ -342,11 +342,6 @@ def run(args, tmp: Path) -> int:
                     first.append(tm.first_token_s)
                 if tm.tokens_per_s is not None:
                     rates.append(tm.tokens_per_s)
-                    # tokens_per_s divides by the whole generation time, prompt evaluation included;
-                    # recover the token count and divide by the time after the first token instead
-                    n_tok = tm.tokens_per_s * (tm.total_s - tm.retrieve_s)
-                    if tm.first_token_s is not None and tm.total_s > tm.first_token_s and n_tok > 1.5:
-                        decode.append((n_tok - 1) / (tm.total_s - tm.first_token_s))
                 if args.show_answers:
                     print(f"Q: {fact.question}\nexpected: {fact.sentence} ({Path(fact.file).name} p. "
                           f"{fact.page})\nA: {answer.text}\ncited: "
@@ -362,9 +357,7 @@ def run(args, tmp: Path) -> int:
             table.add("time to first token p50", pct(first, 50), "s",
                       f"Answer.timings.first_token_s over {len(first)}/{n_a} answers (includes retrieval)")
             table.add("generation p50", pct(rates, 50), "tokens/s",
-                      f"Answer.timings.tokens_per_s over {len(rates)}/{n_a} answers (prompt eval included)")
-            table.add("decode p50 (derived)", pct(decode, 50), "tokens/s",
-                      "tokens after the first / (total_s - first_token_s), from the same timings")
+                      f"Answer.timings.tokens_per_s over {len(rates)}/{n_a} answers (after the first token)")
             table.add("answers", f"{correct}/{n_a}", "",
                       f"contain the expected shelf number; {cited}/{n_a} cite the expected page; "
                       f"{not_found} not found")

@@ -38,8 +38,12 @@ class LlamaCppBackend(ChatBackend):
                               "(with CMAKE_ARGS=\"-DGGML_CUDA=on\" for an NVIDIA GPU)") from None
         self.model, self.n_gpu_layers = model_name, resolve_gpu_layers(n_gpu_layers)
         try:
+            import os
+
+            # llama-cpp-python's default is half the cores for both; reading the prompt scales with all
             self.llm = llama_cpp.Llama(model_path=model_path, n_ctx=n_ctx, n_gpu_layers=self.n_gpu_layers,
-                                       n_threads=n_threads or None, verbose=False)
+                                       n_threads=n_threads or None, n_threads_batch=n_threads or os.cpu_count(),
+                                       verbose=False)
         except Exception as e:
             raise AssistantError(f"cannot load {model_path} with llama.cpp ({e}); check the file is a "
                                  "complete GGUF and that there is enough memory (lower n_ctx or "
