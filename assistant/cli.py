@@ -133,7 +133,7 @@ def _index(assistant, args) -> int:
         bar.close()
     outcomes = last.outcomes
     if args.json:
-        print(json.dumps({"collection": assistant.settings.collection if not args.collection else args.collection,
+        print(json.dumps({"collection": args.collection or assistant.settings.collection,
                           "files": [asdict(o) for o in outcomes], "elapsed_s": round(last.elapsed_s, 3),
                           "pages_per_s": round(last.pages_per_s, 2)}, ensure_ascii=False, indent=2))
         return 0

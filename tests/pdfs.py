@@ -68,8 +68,8 @@ def decompression_bomb(path: Path, megabytes: int = 600) -> Path:
     comp = zlib.compressobj(9)
     block = b" " * (1 << 20)
     data = b"".join(comp.compress(block) for _ in range(megabytes)) + comp.flush()
-    return write_pdf(path, [], streams=[b"BT /F1 12 Tf 72 700 Td (bomb) Tj ET"], compress=False) and \
-        _replace_stream(path, data)
+    write_pdf(path, [], streams=[b"BT /F1 12 Tf 72 700 Td (bomb) Tj ET"], compress=False)
+    return _replace_stream(path, data)
 
 
 def _replace_stream(path: Path, deflated: bytes) -> Path:
