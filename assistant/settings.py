@@ -7,6 +7,7 @@ Code below this module receives a `Settings`; nothing else reads the environment
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 from dataclasses import dataclass, field, fields
@@ -15,6 +16,7 @@ from typing import Any, Mapping
 
 import platformdirs
 
+from assistant import keys
 from assistant.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -72,6 +74,8 @@ class Settings:
     remote_connect_timeout_s: float = _f(5.0, "Seconds to wait for a connection to a remote server.")
     remote_read_timeout_s: float = _f(120.0, "Seconds to wait for the next bytes from a remote server.")
     remote_max_retries: int = _f(1, "Retries of a failed remote call (connection errors, 429, 5xx).")
+    hub_url: str = _f("https://huggingface.co", "Model hub that `models pull` downloads from (a mirror "
+                      "inside your institution works too).")
 
     @property
     def data_path(self) -> Path:
@@ -149,4 +153,53 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
             name = key[len(ENV_PREFIX):].lower()
             if name in names:
                 values[name] = _coerce(name, raw, f"environment variable {key}")
+    for secret, url in SECRET_FOR_URL.items():  # a key kept in the OS keyring, never in the file
+        if not values.get(secret) and values.get(url):
+            values[secret] = keys.get(values[url])
     return load_settings_from(dataclasses.asdict(Settings(**values)), overrides or {})
+
+
+SECRET_FOR_URL = {"remote_api_key": "remote_url", "embedding_api_key": "embedding_url"}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def save_settings(changes: Mapping[str, Any], env: Mapping[str, str] | None = None) -> tuple[Path, list[str]]:
+    """Write `changes` into the TOML config file, keeping its other settings.
+
+    API keys go to the OS keyring (keyed by their server URL) when one is available, and into the file
+    only when not; returns the file and the names of secrets that had to be written in plain text.
+    """
+    path = config_file(env)
+    current: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            current = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid TOML ({e}); fix or remove the file") from None
+    plain = []
+    for name, value in changes.items():
+        value = _coerce(name, value, "the settings")
+        if name in SECRET_FOR_URL:
+            url = changes.get(SECRET_FOR_URL[name], current.get(SECRET_FOR_URL[name], ""))
+            if url and keys.put(url, value):
+                current.pop(name, None)
+                continue
+            if value:
+                plain.append(name)
+        current[name] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("# written by assistant; `assistant config show` explains each setting\n")
+        for name, value in current.items():
+            fh.write(f"{name} = {_toml_value(value)}\n")
+    os.replace(tmp, path)
+    return path, plain

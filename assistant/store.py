@@ -90,6 +90,18 @@ def drop_collection(path: Path, collection: str) -> None:
         pass
 
 
+def rename_collection(path: Path, old: str, new: str) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    try:
+        collection = client.get_collection(chroma_name(old))
+    except Exception:
+        return  # nothing stored yet
+    collection.modify(name=chroma_name(new))
+
+
 class WriterLock:
     """An OS file lock: one process at a time writes to a data dir (embedded Chroma is not process-safe)."""
 

