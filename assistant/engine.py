@@ -50,10 +50,15 @@ class CollectionStatus:
 
 
 class Assistant:
-    """The engine: index, ask, status. Heavy parts (models, store) load on first use."""
+    """The engine: index, ask, status. Heavy parts (models, store) load on first use.
 
-    def __init__(self, settings: Settings):
+    `isolate_model` runs the local model in a child process, so that its crash raises an error
+    instead of ending the caller (the desktop app); the CLI keeps it in process.
+    """
+
+    def __init__(self, settings: Settings, isolate_model: bool = False):
         self.settings = settings
+        self.isolate_model = isolate_model
         self.data = settings.data_path
         self.registry = Registry(self.data)
         self._ledger: Ledger | None = None
@@ -99,11 +104,14 @@ class Assistant:
                         connect_timeout_s=s.remote_connect_timeout_s, read_timeout_s=s.remote_read_timeout_s,
                         max_retries=s.remote_max_retries, n_ctx=s.n_ctx)
                 else:
-                    from assistant.llm.local import LlamaCppBackend
+                    if self.isolate_model:
+                        from assistant.llm.isolated import IsolatedLlamaCppBackend as Local
+                    else:
+                        from assistant.llm.local import LlamaCppBackend as Local
 
                     entry = self.registry.resolve(s.llm_model, "llm")
-                    self._backend = LlamaCppBackend(entry.path, entry.name, n_ctx=s.n_ctx,
-                                                    n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads)
+                    self._backend = Local(entry.path, entry.name, n_ctx=s.n_ctx, n_gpu_layers=s.n_gpu_layers,
+                                          n_threads=s.n_threads)
             return self._backend
 
     def embedder_name(self) -> str:
@@ -264,9 +272,9 @@ class Assistant:
             self._ledger.close()
 
 
-def build_assistant(settings: Settings) -> Assistant:
-    """The one place that turns settings into a working assistant."""
-    return Assistant(settings)
+def build_assistant(settings: Settings, isolate_model: bool = False) -> Assistant:
+    """The one place that turns settings into a working assistant (see Assistant for `isolate_model`)."""
+    return Assistant(settings, isolate_model)
 
 
 def display_path(path: str) -> str:
