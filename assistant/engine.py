@@ -21,7 +21,7 @@ from assistant.models import Registry
 from assistant.prompting import NOT_FOUND_SENTINEL, build_prompt
 from assistant.retrieval import Retriever, min_score_for
 from assistant.settings import Settings
-from assistant.store import Store, WriterLock, drop_collection
+from assistant.store import Store, WriterLock, drop_collection, rename_collection
 from assistant.types import Answer, Timings
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -180,18 +180,22 @@ class Assistant:
         t_load = time.perf_counter()
         info = self.ledger.collection(name)
         embedder = self._collection_embedder(name)
-        backend = self.backend()
         load_s = time.perf_counter() - t_load
         t0 = time.perf_counter()
         retriever = Retriever(embedder, self.store(name), min_score_for(info.prefix, s.min_score))
         passing, _ = retriever.search(question, k or s.top_k)
         retrieve_s = time.perf_counter() - t0
-        if not passing:
-            yield build_answer(question, "", [], backend=backend.name, model=backend.model,
+        if not passing:  # answered without loading the language model
+            yield build_answer(question, "", [], backend=s.backend,
+                               model=s.remote_model if s.backend == "remote" else s.llm_model,
                                timings=Timings(retrieve_s=round(retrieve_s, 4), load_s=round(load_s, 3),
                                                total_s=round(time.perf_counter() - t0, 4)),
                                threshold_passed=False)
             return
+        t_load = time.perf_counter()
+        backend = self.backend()
+        load_s += time.perf_counter() - t_load
+        t0 += time.perf_counter() - t_load  # model loading is not answering time
         prompt = build_prompt(question, passing, count_tokens=backend.count_tokens, n_ctx=backend.n_ctx,
                               answer_tokens=s.max_answer_tokens, history=history)
         options = GenerationOptions(max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p)
@@ -255,6 +259,24 @@ class Assistant:
             missing_in_store=len(ledger_ids - store_ids), orphans_in_store=len(store_ids - ledger_ids),
             pending=totals["pending"])
 
+    def create_collection(self, name: str) -> CollectionInfo:
+        """An empty collection, bound to the configured embedding model (loaded here to learn its size)."""
+        check_collection_name(name)
+        if self.ledger.collection(name) is not None:
+            raise ConfigError(f"a collection named '{name}' already exists; pick another name")
+        self._collection_embedder(name)
+        return self.ledger.collection(name)
+
+    def rename_collection(self, old: str, new: str) -> None:
+        check_collection_name(new)
+        with WriterLock(self.data):
+            if self.ledger.collection(old) is None:
+                raise ConfigError(f"no collection named '{old}'")
+            if self.ledger.collection(new) is not None:
+                raise ConfigError(f"a collection named '{new}' already exists; pick another name")
+            rename_collection(self.data / "chroma", old, new)
+            self.ledger.rename_collection(old, new)
+
     def delete_collection(self, name: str) -> None:
         with WriterLock(self.data):
             if self.ledger.collection(name) is None:
@@ -275,6 +297,18 @@ class Assistant:
 def build_assistant(settings: Settings, isolate_model: bool = False) -> Assistant:
     """The one place that turns settings into a working assistant (see Assistant for `isolate_model`)."""
     return Assistant(settings, isolate_model)
+
+
+def check_connection(settings: Settings) -> str:
+    """For "Test connection": one cheap request to the configured remote server; BackendError names the
+    failure (refused, timeout, 401, unknown model ...)."""
+    from assistant.llm.remote import RemoteBackend
+
+    s = settings
+    backend = RemoteBackend(s.remote_url, s.remote_model, api_key=s.remote_api_key,
+                            connect_timeout_s=s.remote_connect_timeout_s, read_timeout_s=s.remote_read_timeout_s,
+                            max_retries=0, n_ctx=s.n_ctx)
+    return backend.check()
 
 
 def display_path(path: str) -> str:

@@ -42,4 +42,5 @@ class RemoteBackend(ChatBackend):
             models = [m.id for m in self.client.models.list()]
         except Exception as e:
             raise BackendError(f"remote server {self.url}: {describe_error(e)}") from None
-        return f"connected to {self.url}; models: {', '.join(models) or '(none listed)'}"
+        note = "" if not models or self.model in models else f" (it does not list '{self.model}')"
+        return f"connected to {self.url}; models: {', '.join(models) or '(none listed)'}{note}"

@@ -1,0 +1,58 @@
+"""`assistant-ui`: the desktop app. Same settings, index and models as the `assistant` CLI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant-ui", description="Ask questions about your PDFs; answers "
+                                "cite file and page. Shares settings and indexes with the `assistant` CLI.")
+    p.add_argument("--data-dir", help="where indexes, chats and models live (default: ASSISTANT_DATA_DIR, "
+                   "the config file, or the user data dir)")
+    p.add_argument("--collection", help="collection to open first")
+    return p
+
+
+def install_translations(app) -> None:
+    """Qt's own strings and ours in the system language, where a translation is installed."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    locale = QLocale.system()
+    for name, folder in (("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+                         ("assistant", str(Path(__file__).parent / "translations"))):
+        translator = QTranslator(app)
+        if translator.load(locale, name, "_", folder):
+            app.installTranslator(translator)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from assistant.errors import AssistantError
+    from assistant.settings import load_settings
+    from ui.controller import Controller
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Archive Assistant")
+    install_translations(app)
+    overrides = {"data_dir": args.data_dir}
+    try:
+        settings = load_settings(overrides)
+    except AssistantError as e:
+        print(f"assistant-ui: {e}", file=sys.stderr)
+        QMessageBox.critical(None, app.translate("main", "Archive Assistant"), str(e))
+        return 2
+    window = MainWindow(Controller(settings, overrides))
+    if args.collection:
+        window.set_collection(args.collection)
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

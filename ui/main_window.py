@@ -1,0 +1,463 @@
+"""The main window: collections on the left, chat and documents in the middle, the evidence on the right."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QInputDialog,
+                               QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QProgressBar,
+                               QPushButton, QSplitter, QTabWidget, QToolBar, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from assistant.chats import Chat, chat_to_markdown, turn_to_markdown
+from ui.chat_view import ChatView
+from ui.controller import Controller
+from ui.pdf_viewer import PdfViewer
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: Controller):
+        super().__init__()
+        self.controller = controller
+        self.collection = ""
+        self.chats: list[Chat] = []
+        self.chat_index = 0
+        self.last_index_message = ""
+        self._shown = None  # the collection whose chats are on screen
+        self.setWindowTitle(self.tr("Archive Assistant"))
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+
+        self._build_actions()
+        self._build_widgets()
+        c = controller
+        c.collections_changed.connect(self.refresh_collections)
+        c.index_progress.connect(self._on_progress)
+        c.index_finished.connect(self._on_index_finished)
+        c.answer_started.connect(self._on_answer_started)
+        c.answer_piece.connect(self.chat_view.append_piece)
+        c.answer_finished.connect(self._on_answer_finished)
+        c.error.connect(self.show_error)
+        c.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        c.busy_changed.connect(self._update_actions)
+        self.refresh_collections()
+
+    # ---- layout
+    def _build_actions(self) -> None:
+        def action(text: str, slot, shortcut=None, tip: str = "") -> QAction:
+            a = QAction(text, self)
+            a.triggered.connect(slot)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            a.setToolTip(tip or text.replace("&", "").replace("…", ""))
+            self.addAction(a)
+            return a
+
+        self.new_action = action(self.tr("&New collection…"), self.new_collection, "Ctrl+N")
+        self.add_folder_action = action(self.tr("Add &folder…"), self.add_folder, "Ctrl+O",
+                                        self.tr("Add a folder of PDFs to this collection and index it"))
+        self.add_files_action = action(self.tr("Add f&iles…"), self.add_files, "Ctrl+Shift+O")
+        self.reindex_action = action(self.tr("&Re-index"), lambda: self.reindex(), "F5",
+                                     self.tr("Index new and changed files of this collection's folders"))
+        self.rename_action = action(self.tr("Re&name…"), self.rename_collection, "F2")
+        self.delete_action = action(self.tr("&Delete collection"), self.delete_collection)
+        self.settings_action = action(self.tr("&Settings…"), self.open_settings, "Ctrl+,")
+        self.ask_focus_action = action(self.tr("Focus the question"), lambda: self.chat_view.question.setFocus(),
+                                       "Ctrl+L")
+        for n in range(1, 10):  # Ctrl+1..9: open source n of the last answer
+            QShortcut(QKeySequence(f"Ctrl+{n}"), self, lambda n=n: self.open_last_source(n))
+
+        bar = QToolBar(self.tr("Main"))
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        for a in (self.new_action, self.add_folder_action, self.add_files_action, self.reindex_action,
+                  self.rename_action, self.delete_action):
+            bar.addAction(a)
+        bar.addSeparator()
+        bar.addAction(self.settings_action)
+        self.addToolBar(bar)
+
+    def _build_widgets(self) -> None:
+        self.collection_list = QListWidget()
+        self.collection_list.setAccessibleName(self.tr("Collections"))
+        self.collection_list.currentItemChanged.connect(self._on_collection_selected)
+        self.collection_info = QLabel()
+        self.collection_info.setWordWrap(True)
+        self.collection_info.setObjectName("collectionInfo")
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(QLabel(self.tr("<b>Collections</b>")))
+        ll.addWidget(self.collection_list, 1)
+        ll.addWidget(self.collection_info)
+
+        self.chat_view = ChatView()
+        self.chat_view.ask_requested.connect(self.ask)
+        self.chat_view.stop_requested.connect(self.controller.stop_answer)
+        self.chat_view.source_activated.connect(self.open_source)
+        self.chat_view.new_chat_requested.connect(self.new_chat)
+        self.chat_view.chat_selected.connect(self.select_chat)
+        self.chat_view.export_requested.connect(self.export_chat)
+        self.chat_view.copy_requested.connect(self.copy_last_answer)
+
+        self.documents = QTreeWidget()
+        self.documents.setAccessibleName(self.tr("Documents"))
+        self.documents.setHeaderLabels([self.tr("File"), self.tr("State"), self.tr("Pages"), self.tr("Chunks"),
+                                        self.tr("Details")])
+        self.documents.setRootIsDecorated(False)
+        self.documents.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.documents.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.documents.setColumnWidth(0, 280)
+        self.documents.itemActivated.connect(
+            lambda item: self.viewer_show(item.data(0, Qt.ItemDataRole.UserRole), 1, ""))
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.chat_view, self.tr("&Chat"))
+        self.tabs.addTab(self.documents, self.tr("D&ocuments"))
+
+        self.viewer = PdfViewer()
+        self.viewer.error.connect(self.show_error)
+        self.viewer.hide()
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.viewer)
+        self.splitter.setSizes([240, 560, 480])
+        self.splitter.setChildrenCollapsible(False)
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.setObjectName("errorText")
+        close = QPushButton(self.tr("Dismiss"))
+        close.clicked.connect(lambda: self.error_bar.hide())
+        self.error_bar = QFrame()
+        self.error_bar.setObjectName("errorBar")
+        self.error_bar.setStyleSheet("#errorBar { background: #fdecea; border: 1px solid #e0a0a0; }"
+                                     " #errorText { color: #7a0010; }")
+        eb = QHBoxLayout(self.error_bar)
+        eb.addWidget(self.error_label, 1)
+        eb.addWidget(close)
+        self.error_bar.hide()
+
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.addWidget(self.error_bar)
+        cl.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.progress = QProgressBar()
+        self.progress.setMinimumWidth(240)
+        self.progress.setAccessibleName(self.tr("Indexing progress"))
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton(self.tr("Cancel indexing"))
+        self.cancel_button.clicked.connect(self.cancel_index)
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            self.statusBar().addPermanentWidget(w)
+            w.hide()
+
+    # ---- collections
+    def refresh_collections(self) -> None:
+        names = [c.name for c in self.controller.collections()]
+        keep = self.collection if self.collection in names else (names[0] if names else "")
+        self.collection_list.blockSignals(True)
+        self.collection_list.clear()
+        for c in self.controller.collections():
+            item = QListWidgetItem(c.name)
+            item.setToolTip(self.tr("{0} documents, {1} pages; embedding model {2}").format(
+                c.documents, c.pages, c.embed_model))
+            self.collection_list.addItem(item)
+            if c.name == keep:
+                self.collection_list.setCurrentItem(item)
+        self.collection_list.blockSignals(False)
+        if keep != self._shown or not keep:
+            self.set_collection(keep)
+        else:
+            self.refresh_documents()
+        self._update_actions()
+
+    def _on_collection_selected(self, item: QListWidgetItem | None, _previous=None) -> None:
+        self.set_collection(item.text() if item else "")
+
+    def set_collection(self, name: str) -> None:
+        self.collection = self._shown = name
+        self.chats = self.controller.chats(name) if name else []
+        if name and not self.chats:
+            self.chats = [self.controller.new_chat()]
+        self.chat_index = len(self.chats) - 1
+        self.chat_view.set_chats(self.chats, max(self.chat_index, 0))
+        if not name:
+            self.chat_view.transcript.setHtml("<h3>" + self.tr("Welcome") + "</h3><p>" + self.tr(
+                "Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this "
+                "window. Then ask questions: answers come only from your documents, with file and page.")
+                + "</p>")
+        self.refresh_documents()
+        self._update_actions()
+
+    def refresh_documents(self) -> None:
+        self.documents.clear()
+        name = self.collection
+        if not name:
+            self.collection_info.setText("")
+            return
+        records, outcomes = self.controller.files(name)
+        labels = {"indexed": self.tr("indexed"), "unchanged": self.tr("skipped, unchanged"),
+                  "failed": self.tr("failed"), "pending": self.tr("not finished"), "removed": self.tr("removed")}
+        for path, rec in sorted(records.items()):
+            state = outcomes[path].status if path in outcomes and rec.status == "indexed" else rec.status
+            item = QTreeWidgetItem([Path(path).name, labels.get(state, state), str(rec.pages), str(rec.chunks),
+                                    rec.reason or path])
+            item.setToolTip(0, path)
+            item.setToolTip(4, rec.reason or path)
+            item.setData(0, Qt.ItemDataRole.UserRole, path)
+            self.documents.addTopLevelItem(item)
+        model = self.controller.embedding_model(name)
+        roots = self.controller.roots(name)
+        self.collection_info.setText(self.tr("{0} documents · embedding model: {1}\nFolders: {2}").format(
+            len(records), model or self.tr("(not yet)"), ", ".join(roots) or self.tr("none yet")))
+
+    def _valid_name(self, name: str) -> bool:
+        if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", name):
+            return True
+        self.show_error(self.tr("'{0}' cannot be a collection name: use letters, digits, '.', '_' or '-' "
+                                "(at most 63, starting with a letter or digit).").format(name))
+        return False
+
+    def new_collection(self) -> None:
+        name, ok = QInputDialog.getText(self, self.tr("New collection"), self.tr(
+            "Name (letters, digits, '.', '_', '-'):"))
+        if ok and name.strip():
+            self.create_collection(name.strip())
+
+    def create_collection(self, name: str, paths: list[str] | None = None) -> None:
+        if not self._valid_name(name):
+            return
+        self.statusBar().showMessage(self.tr("Creating '{0}' (loading the embedding model)…").format(name))
+        self.collection = name
+        self.controller.create_collection(name, then_index=paths)
+
+    def rename_collection(self) -> None:
+        if not self.collection:
+            return
+        name, ok = QInputDialog.getText(self, self.tr("Rename collection"), self.tr("New name:"),
+                                        text=self.collection)
+        if ok and name.strip() and name.strip() != self.collection:
+            self.rename_to(name.strip())
+
+    def rename_to(self, name: str) -> None:
+        if self._valid_name(name) and self.controller.rename_collection(self.collection, name):
+            self.collection = name
+            self.refresh_collections()
+
+    def delete_collection(self) -> None:
+        if not self.collection:
+            return
+        answer = QMessageBox.question(self, self.tr("Delete collection"), self.tr(
+            "Delete the collection '{0}', its index and its chats? Your PDF files are not touched.").format(
+            self.collection))
+        if answer == QMessageBox.StandardButton.Yes:
+            self.controller.delete_collection(self.collection)
+
+    # ---- adding and indexing
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Add a folder of PDFs"))
+        if folder:
+            self.add_paths([folder])
+
+    def add_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Add PDF files"), "", self.tr("PDF files (*.pdf)"))
+        if files:
+            self.add_paths(files)
+
+    def add_paths(self, paths: list[str]) -> None:
+        """Index folders or files into the current collection; with none yet, make one named after them."""
+        if not paths:
+            return
+        if self.collection:
+            self.controller.index(self.collection, paths)
+            return
+        first = Path(paths[0])
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", first.name if first.is_dir() else first.parent.name).strip("-._")
+        self.create_collection((name or "documents")[:63], paths)
+
+    def reindex(self) -> None:
+        if self.collection:
+            self.controller.index(self.collection)
+
+    def cancel_index(self) -> None:
+        self.controller.cancel_index()
+        self.cancel_button.setEnabled(False)
+        self.progress_label.setText(self.tr("Cancelling — files already finished are kept…"))
+
+    def _on_progress(self, p) -> None:
+        self.statusBar().clearMessage()
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            w.show()
+        self.cancel_button.setEnabled(not self.controller.indexing.cancel.is_set()
+                                      if self.controller.indexing else False)
+        self.progress.setRange(0, max(p.files_total, 1))
+        self.progress.setValue(p.files_done)
+        text = self.tr("Indexing '{0}': {1} of {2} files · {3} pages · {4:.1f} pages/s").format(
+            self.controller.indexing_collection, p.files_done, p.files_total, p.pages_done, p.pages_per_s)
+        if p.eta_s:
+            text += " · " + self.tr("about {0} left").format(_duration(p.eta_s))
+        if not self.cancel_button.isEnabled():
+            text = self.tr("Cancelling — files already finished are kept…")
+        self.progress_label.setText(text)
+
+    def _on_index_finished(self, final) -> None:
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            w.hide()
+        self.cancel_button.setEnabled(True)
+        if final is None:
+            self.statusBar().showMessage(self.tr("Indexing stopped with an error; files already finished are "
+                                                 "kept."), 15000)
+        else:
+            msg = self.tr("'{0}': {1} indexed, {2} unchanged, {3} failed, {4} removed.").format(
+                self.controller.indexing_collection or self.collection, final.count("indexed"),
+                final.count("unchanged"), final.count("failed"), final.count("removed"))
+            if final.cancelled:
+                msg = self.tr("Indexing cancelled; finished files were kept.") + " " + msg
+            self.statusBar().showMessage(msg, 30000)
+            self.last_index_message = msg
+        self.refresh_documents()
+
+    # ---- chat
+    def current_chat(self) -> Chat | None:
+        return self.chats[self.chat_index] if self.chats and 0 <= self.chat_index < len(self.chats) else None
+
+    def ask(self, question: str) -> None:
+        if not self.collection:
+            self.show_error(self.tr("Create a collection and add documents before asking."))
+            return
+        chat = self.current_chat()
+        if chat is None:
+            self.new_chat()
+            chat = self.current_chat()
+        self.error_bar.hide()
+        self.controller.ask(self.collection, self.chats, chat, question)
+
+    def _on_answer_started(self, collection: str, question: str) -> None:
+        self.chat_view.begin_answer(question)
+        self.tabs.setCurrentWidget(self.chat_view)
+
+    def _on_answer_finished(self, collection: str, turn) -> None:
+        if collection == self.collection:
+            self.chat_view.finish_answer()
+            self.chat_view.set_chats(self.chats, self.chat_index)
+        if turn.error:
+            self.show_error(turn.error)
+        self.chat_view.question.setFocus()
+
+    def new_chat(self) -> None:
+        chat = self.current_chat()
+        if chat is not None and not chat.turns:
+            return
+        self.chats.append(self.controller.new_chat())
+        self.chat_index = len(self.chats) - 1
+        self.chat_view.set_chats(self.chats, self.chat_index)
+
+    def select_chat(self, index: int) -> None:
+        self.chat_index = index
+        self.chat_view.show_chat(self.current_chat())
+
+    def open_source(self, turn_index: int, n: int) -> None:
+        chat = self.current_chat()
+        if chat is None or not 0 <= turn_index < len(chat.turns):
+            return
+        for s in chat.turns[turn_index].sources:
+            if s.n == n:
+                self.viewer_show(s.file, s.page, s.quote)
+                return
+
+    def open_last_source(self, n: int) -> None:
+        chat = self.current_chat()
+        if chat is not None and chat.turns:
+            self.open_source(len(chat.turns) - 1, n)
+
+    def viewer_show(self, path: str, page: int, quote: str) -> None:
+        self.viewer.show()
+        if self.viewer.show_source(path, page, quote):
+            self.viewer.setFocus()
+
+    def _labels(self) -> dict[str, str]:
+        return {"q": self.tr("Q:"), "error": self.tr("Error:"), "none": self.tr("(no answer)"),
+                "stopped": self.tr("(stopped before the end)"), "sources": self.tr("Sources:"),
+                "retrieved": self.tr("Retrieved passages (not citations):"), "page": self.tr("p."),
+                "chat": self.tr("Chat"), "collection": self.tr("Collection:")}
+
+    def copy_last_answer(self) -> None:
+        chat = self.current_chat()
+        if chat is not None and chat.turns:
+            QGuiApplication.clipboard().setText(turn_to_markdown(chat.turns[-1], self._labels()))
+            self.statusBar().showMessage(self.tr("Answer and sources copied as Markdown."), 5000)
+
+    def export_chat(self, path: str = "") -> None:
+        chat = self.current_chat()
+        if chat is None or not chat.turns:
+            self.show_error(self.tr("This chat has no answers to export yet."))
+            return
+        if not path:
+            stamp = QDateTime.currentDateTime().toString("yyyy-MM-dd")
+            path, _ = QFileDialog.getSaveFileName(self, self.tr("Export chat as Markdown"),
+                                                  f"{self.collection}-{stamp}.md", self.tr("Markdown (*.md)"))
+        if not path:
+            return
+        try:
+            Path(path).write_text(chat_to_markdown(chat, self.collection, self._labels()), encoding="utf-8")
+        except OSError as e:
+            self.show_error(self.tr("Cannot write {0}: {1}").format(path, e.strerror or e))
+            return
+        self.statusBar().showMessage(self.tr("Chat exported to {0}").format(path), 8000)
+
+    # ---- settings
+    def open_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.controller, self.collection, self)
+        dialog.open()
+        self.settings_dialog = dialog
+
+    # ---- errors and state
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_bar.show()
+        self.statusBar().showMessage(self.tr("Error: {0}").format(message.splitlines()[0] if message else ""),
+                                     10000)
+
+    def _update_actions(self) -> None:
+        has = bool(self.collection)
+        indexing = self.controller.indexing is not None
+        for a in (self.reindex_action, self.rename_action, self.delete_action):
+            a.setEnabled(has and not indexing)
+        self.add_folder_action.setEnabled(not indexing)
+        self.add_files_action.setEnabled(not indexing)
+        self.settings_action.setEnabled(not self.controller.busy())
+        self.chat_view.set_busy(self.controller.asking is not None)
+        self.chat_view.setEnabled(has)
+
+    # ---- drag and drop
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    def closeEvent(self, event) -> None:
+        self.controller.close()
+        super().closeEvent(event)
+

@@ -1,0 +1,277 @@
+"""Settings: local or remote model, generation and retrieval knobs, the remote server and its key.
+
+Saved to the same TOML file the CLI reads (`assistant config show`); the API key goes to the OS keyring
+where there is one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from assistant import keys
+from assistant.settings import DEFAULT_LLM_MODEL
+
+
+class SettingsDialog(QDialog):
+    download_progress = Signal(float, float)  # bytes done, total (floats: GGUF files pass 2**31 bytes)
+
+    def __init__(self, controller, collection: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.setWindowTitle(self.tr("Settings"))
+        self.setMinimumWidth(560)
+        s = controller.settings
+        self._test_job = self._pull_job = None
+
+        self.backend = QComboBox()
+        self.backend.addItem(self.tr("Local model on this computer (llama.cpp)"), "local")
+        self.backend.addItem(self.tr("Remote server (OpenAI-compatible)"), "remote")
+        self.backend.setCurrentIndex(0 if s.backend == "local" else 1)
+        self.backend.currentIndexChanged.connect(self._backend_changed)
+
+        # local
+        self.llm_model = QComboBox()
+        self.llm_model.setEditable(True)
+        names = controller.llm_models()
+        self.llm_model.addItems(names if s.llm_model in names else [s.llm_model, *names])
+        self.llm_model.setCurrentText(s.llm_model)
+        self.llm_model.setToolTip(self.tr("A registered model name or the path of a GGUF file"))
+        pick = QPushButton(self.tr("Choose GGUF file…"))
+        pick.clicked.connect(self.choose_gguf)
+        self.pull_button = QPushButton(self.tr("Download {0}").format(DEFAULT_LLM_MODEL))
+        self.pull_button.clicked.connect(self.pull_default)
+        self.pull_progress = QProgressBar()
+        self.pull_progress.hide()
+        self.pull_cancel = QPushButton(self.tr("Cancel download"))
+        self.pull_cancel.hide()
+        self.pull_cancel.clicked.connect(lambda: self._pull_job and self._pull_job.stop())
+        self.download_progress.connect(self._on_download_progress)
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-2, 1000)
+        self.gpu_layers.setSpecialValueText(self.tr("automatic"))
+        self.gpu_layers.setValue(s.n_gpu_layers)
+        self.gpu_layers.setToolTip(self.tr("Layers on the GPU: automatic (all when a GPU build is installed), "
+                                           "-1 all, 0 none"))
+        self.n_ctx = QSpinBox()
+        self.n_ctx.setRange(512, 131072)
+        self.n_ctx.setSingleStep(1024)
+        self.n_ctx.setValue(s.n_ctx)
+        self.n_ctx.setSuffix(self.tr(" tokens"))
+        local = QGroupBox(self.tr("Local model"))
+        lf = QFormLayout(local)
+        row = QHBoxLayout()
+        row.addWidget(self.llm_model, 1)
+        row.addWidget(pick)
+        lf.addRow(self.tr("Model:"), row)
+        prow = QHBoxLayout()
+        prow.addWidget(self.pull_button)
+        prow.addWidget(self.pull_progress, 1)
+        prow.addWidget(self.pull_cancel)
+        lf.addRow("", prow)
+        bundled = QPushButton(self.tr("Use bundled small models (offline demo)"))
+        bundled.setToolTip(self.tr("Register the small models that installed Python packages carry "
+                                   "(SmolLM2-135M, multilingual-e5-small): quick to try, weak answers"))
+        bundled.clicked.connect(self.use_bundled)
+        lf.addRow("", bundled)
+        lf.addRow(self.tr("GPU layers:"), self.gpu_layers)
+        lf.addRow(self.tr("Context size:"), self.n_ctx)
+        self.local_group = local
+
+        # remote
+        self.remote_url = QLineEdit(s.remote_url)
+        self.remote_url.setPlaceholderText("http://gpu-server:8000/v1")
+        self.remote_model = QLineEdit(s.remote_model)
+        self.remote_key = QLineEdit(s.remote_api_key)
+        self.remote_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remote_key.setPlaceholderText(self.tr("(none)"))
+        self.test_button = QPushButton(self.tr("&Test connection"))
+        self.test_button.clicked.connect(self.test_connection)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
+        self.test_result.setObjectName("testResult")
+        key_note = QLabel(self.tr("The key is kept in the system keyring.") if keys.available() else self.tr(
+            "No system keyring here: the key is saved in the settings file, readable only by you."))
+        key_note.setWordWrap(True)
+        remote = QGroupBox(self.tr("Remote server"))
+        rf = QFormLayout(remote)
+        rf.addRow(self.tr("Base URL:"), self.remote_url)
+        rf.addRow(self.tr("Model:"), self.remote_model)
+        rf.addRow(self.tr("API key:"), self.remote_key)
+        rf.addRow("", key_note)
+        rf.addRow(self.test_button, self.test_result)
+        self.remote_group = remote
+
+        # answers and embeddings
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.05)
+        self.temperature.setValue(s.temperature)
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 50)
+        self.top_k.setValue(s.top_k)
+        self.top_k.setSuffix(self.tr(" passages"))
+        self.embedding_model = QComboBox()
+        self.embedding_model.setEditable(True)
+        emb = controller.embedding_models()
+        self.embedding_model.addItems(emb if s.embedding_model in emb else [s.embedding_model, *emb])
+        self.embedding_model.setCurrentText(s.embedding_model)
+        answers = QGroupBox(self.tr("Answers and retrieval"))
+        af = QFormLayout(answers)
+        af.addRow(self.tr("Temperature:"), self.temperature)
+        af.addRow(self.tr("Passages per question (top-k):"), self.top_k)
+        if collection:
+            fixed = controller.embedding_model(collection) or self.tr("(chosen when it is first indexed)")
+            af.addRow(self.tr("Embedding model of '{0}':").format(collection), QLabel(fixed))
+        af.addRow(self.tr("Embedding model for new collections:"), self.embedding_model)
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("settingsMessage")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.addRow(self.tr("Language model:"), self.backend)
+        layout.addLayout(form)
+        layout.addWidget(local)
+        layout.addWidget(remote)
+        layout.addWidget(answers)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self._backend_changed()
+
+    def _backend_changed(self) -> None:
+        remote = self.backend.currentData() == "remote"
+        self.local_group.setEnabled(not remote)
+        self.remote_group.setEnabled(remote)
+
+    def changes(self) -> dict:
+        """The edited values that differ from the current settings."""
+        s = self.controller.settings
+        values = {"backend": self.backend.currentData(), "llm_model": self.llm_model.currentText().strip(),
+                  "n_gpu_layers": self.gpu_layers.value(), "n_ctx": self.n_ctx.value(),
+                  "remote_url": self.remote_url.text().strip(), "remote_model": self.remote_model.text().strip(),
+                  "remote_api_key": self.remote_key.text().strip(),
+                  "temperature": round(self.temperature.value(), 2), "top_k": self.top_k.value(),
+                  "embedding_model": self.embedding_model.currentText().strip()}
+        return {k: v for k, v in values.items() if getattr(s, k) != v}
+
+    def _fail(self, message: str) -> None:
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setText(message)
+
+    # ---- actions
+    def choose_gguf(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF model"), "",
+                                              self.tr("GGUF models (*.gguf)"))
+        if path:
+            self.use_gguf(path)
+
+    def use_gguf(self, path: str) -> bool:
+        try:
+            name = self.controller.add_model_file(path)
+        except Exception as e:
+            self._fail(str(e))
+            return False
+        if self.llm_model.findText(name) < 0:
+            self.llm_model.addItem(name)
+        self.llm_model.setCurrentText(name)
+        return True
+
+    def use_bundled(self) -> bool:
+        try:
+            entries = self.controller.add_packaged_models()
+        except Exception as e:
+            self._fail(str(e))
+            return False
+        for e in entries:
+            box = self.llm_model if e.kind == "llm" else self.embedding_model
+            if box.findText(e.name) < 0:
+                box.addItem(e.name)
+        llm = [e.name for e in entries if e.kind == "llm"]
+        emb = [e.name for e in entries if e.kind == "embedding"]
+        if llm:
+            self.llm_model.setCurrentText(llm[0])
+        if emb:
+            self.embedding_model.setCurrentText(next((n for n in emb if "e5" in n), emb[0]))
+        self.backend.setCurrentIndex(0)
+        self.message.setStyleSheet("")
+        self.message.setText(self.tr("Registered: {0}. Save to use them.").format(", ".join(e.name for e in entries)))
+        return True
+
+    def pull_default(self, name: str = DEFAULT_LLM_MODEL) -> None:
+        job = self.controller.pull_model(name, lambda done, total: self.download_progress.emit(done, total))
+        job.item.connect(lambda entry: (self.llm_model.findText(entry.name) < 0 and
+                                        self.llm_model.addItem(entry.name),
+                                        self.llm_model.setCurrentText(entry.name),
+                                        self.message.setText(self.tr("Downloaded {0}.").format(entry.name))))
+        job.failed.connect(self._fail)
+        job.done.connect(self._pull_done)
+        self._pull_job = job
+        self.pull_button.setEnabled(False)
+        self.pull_progress.setRange(0, 0)
+        for w in (self.pull_progress, self.pull_cancel):
+            w.show()
+        self.message.setStyleSheet("")
+        self.message.setText(self.tr("Downloading {0}…").format(name))
+        job.start()
+
+    def _on_download_progress(self, done: float, total: float) -> None:
+        if total:
+            self.pull_progress.setRange(0, 1000)
+            self.pull_progress.setValue(int(1000 * done / total))
+            self.pull_progress.setFormat(self.tr("{0:.0f} of {1:.0f} MiB").format(done / 2**20, total / 2**20))
+
+    def _pull_done(self) -> None:
+        self._pull_job = None
+        self.pull_button.setEnabled(True)
+        for w in (self.pull_progress, self.pull_cancel):
+            w.hide()
+
+    def test_connection(self) -> None:
+        try:
+            settings = self.controller.settings.replace(
+                remote_url=self.remote_url.text().strip(), remote_model=self.remote_model.text().strip(),
+                remote_api_key=self.remote_key.text().strip())
+        except Exception as e:
+            self._show_test(False, str(e))
+            return
+        job = self.controller.test_connection(settings)
+        job.item.connect(lambda text: self._show_test(True, text))
+        job.failed.connect(lambda text: self._show_test(False, text))
+        job.done.connect(lambda: self.test_button.setEnabled(True))
+        self._test_job = job
+        self.test_button.setEnabled(False)
+        self.test_result.setStyleSheet("")
+        self.test_result.setText(self.tr("Connecting…"))
+        job.start()
+
+    def _show_test(self, ok: bool, text: str) -> None:
+        self.test_result.setStyleSheet("color: #1b5e20;" if ok else "color: #b00020;")
+        self.test_result.setText((self.tr("OK: {0}") if ok else self.tr("Failed: {0}")).format(text))
+
+    def save(self) -> bool:
+        changes = self.changes()
+        if not changes:
+            self.accept()
+            return True
+        try:
+            plain = self.controller.apply_settings(changes)
+        except Exception as e:
+            self._fail(str(e))
+            return False
+        parent = self.parent()
+        if plain and parent is not None and hasattr(parent, "statusBar"):
+            parent.statusBar().showMessage(self.tr(
+                "Settings saved. No system keyring: the API key is in the settings file, readable only by you."),
+                15000)
+        elif parent is not None and hasattr(parent, "statusBar"):
+            parent.statusBar().showMessage(self.tr("Settings saved."), 8000)
+        self.accept()
+        return True
