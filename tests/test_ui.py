@@ -1,0 +1,268 @@
+"""The desktop app, driven through its widgets with pytest-qt (offscreen), on the real offline models.
+
+Real pypdf, ChromaDB, MiniLM and SmolLM2 (in its own process, as the app runs it); no fakes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDropEvent  # noqa: E402
+
+from assistant.samples import write_pdf  # noqa: E402
+from assistant.settings import load_settings  # noqa: E402
+from conftest import free_port, run_cli  # noqa: E402
+from ui.controller import Controller  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+QUESTION = "When was the reading room closed, and why?"
+REPORT = "harbour_archive_report_1923.pdf"
+
+
+@pytest.fixture
+def open_window(qtbot):
+    def make(settings) -> MainWindow:
+        window = MainWindow(Controller(settings))
+        qtbot.addWidget(window)  # closed at the end of the test, which stops its jobs and model process
+        window.show()
+        return window
+
+    return make
+
+
+def drop(window: MainWindow, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+def index_and_wait(qtbot, window: MainWindow, start, timeout_ms: int = 300_000):
+    """Run `start()`, collect the progress events, return (events, final Progress)."""
+    events, finals = [], []
+    window.controller.index_progress.connect(events.append)
+    window.controller.index_finished.connect(finals.append)
+    start()
+    qtbot.waitUntil(lambda: bool(finals), timeout=timeout_ms)
+    return events, finals[0]
+
+
+def ask_and_wait(qtbot, window: MainWindow, question: str, timeout_ms: int = 300_000):
+    pieces, turns = [], []
+    window.controller.answer_piece.connect(pieces.append)
+    window.controller.answer_finished.connect(lambda _c, t: turns.append(t))
+    qtbot.keyClicks(window.chat_view.question, question)
+    qtbot.keyClick(window.chat_view.question, Qt.Key.Key_Return)  # Enter asks
+    qtbot.waitUntil(lambda: bool(turns), timeout=timeout_ms)
+    return pieces, turns[0]
+
+
+def test_from_an_empty_app_to_a_cited_page(qtbot, open_window, settings_for, samples, tmp_path):
+    settings = settings_for()
+    window = open_window(settings)
+    assert window.collection_list.count() == 0
+    assert "Welcome" in window.chat_view.transcript.toPlainText()
+    assert not window.reindex_action.isEnabled()
+
+    # drag the folder onto the window: a collection named after it is created and indexed
+    events, final = index_and_wait(qtbot, window, lambda: drop(window, [samples]))
+    assert window.collection == "docs" and window.collection_list.currentItem().text() == "docs"
+    assert final.finished and not final.cancelled and final.count("indexed") == 5
+    assert events[-1].files_done == events[-1].files_total == 5
+    assert any(e.pages_per_s > 0 for e in events)
+    assert "5 indexed" in window.last_index_message
+    assert window.progress.isHidden()  # the bar goes away when done
+    states = [window.documents.topLevelItem(i).text(1) for i in range(window.documents.topLevelItemCount())]
+    assert states == ["indexed"] * 5
+
+    # ask: the answer streams in, then the sources appear as links
+    pieces, turn = ask_and_wait(qtbot, window, QUESTION)
+    assert not turn.error, turn.error
+    assert len(pieces) > 1 and turn.text.strip()
+    assert turn.sources and any(Path(s.file).name == REPORT and s.page == 2 for s in turn.sources)
+    html = window.chat_view.transcript.toHtml()
+    assert f"{REPORT} — p. 2" in window.chat_view.transcript.toPlainText()
+    assert "source:0/" in html
+
+    # click a source: the PDF opens inside the app at that page with the passage highlighted
+    target = next(s for s in turn.sources if Path(s.file).name == REPORT)
+    window.chat_view.transcript.anchorClicked.emit(QUrl(f"source:0/{target.n}"))
+    qtbot.waitUntil(lambda: window.viewer.isVisible())
+    assert Path(window.viewer.current_file()).name == REPORT and window.viewer.current_page() == 2
+    assert window.viewer.highlight_rects()
+    # and by keyboard: Ctrl+<n> opens source n of the last answer
+    window.viewer.show_source(str(samples / "fi" / os.listdir(samples / "fi")[0]), 1, "")
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.viewer.current_page() == turn.sources[0].page
+    assert Path(window.viewer.current_file()).name == Path(turn.sources[0].file).name
+
+    # re-index with one action: nothing changed, nothing redone
+    _, again = index_and_wait(qtbot, window, window.reindex_action.trigger)
+    assert again.count("unchanged") == 5 and again.count("indexed") == 0
+    assert window.documents.topLevelItem(0).text(1) == "skipped, unchanged"
+
+    # export the chat as Markdown
+    out = tmp_path / "chat.md"
+    window.export_chat(str(out))
+    md = out.read_text(encoding="utf-8")
+    assert f"**Q:** {QUESTION}" in md and f"{REPORT}, p. 2" in md
+
+    # a follow-up question goes into the same chat, with the first one as history
+    _, follow = ask_and_wait(qtbot, window, "How many visits did it receive that year?")
+    assert not follow.error and len(window.current_chat().turns) == 2
+
+    # chats survive a restart
+    window.close()
+    again_window = open_window(load_settings({"data_dir": str(settings.data_path)}))
+    assert again_window.collection == "docs"
+    assert QUESTION in again_window.chat_view.transcript.toPlainText()
+    assert len(again_window.current_chat().turns) == 2
+
+
+def test_cancel_indexing_midway_keeps_a_consistent_index(qtbot, open_window, settings_for, tmp_path):
+    docs = tmp_path / "many"
+    for i in range(40):
+        write_pdf(docs / f"volume_{i:02d}.pdf",
+                  [f"Volume {i}, page {p}: minutes of the harbour board, item {i * 10 + p}. " * 12
+                   for p in range(1, 11)])
+    window = open_window(settings_for())
+    c = window.controller
+
+    def cancel_when_started(p) -> None:
+        if p.files_done >= 1 and window.cancel_button.isEnabled():
+            qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+
+    c.index_progress.connect(cancel_when_started)
+    _, final = index_and_wait(qtbot, window, lambda: window.create_collection("many", [str(docs)]))
+    assert final.cancelled
+    status = c.engine.collection_status("many")
+    assert 0 < status.documents < 40, status
+    assert (status.missing_in_store, status.orphans_in_store, status.pending) == (0, 0, 0)
+    assert status.store_chunks == status.chunks
+    c.index_progress.disconnect(cancel_when_started)
+
+    _, rest = index_and_wait(qtbot, window, window.reindex_action.trigger)  # the next run finishes
+    assert not rest.cancelled and rest.count("unchanged") == status.documents
+    assert c.engine.collection_status("many").documents == 40
+
+
+def test_a_dead_remote_server_is_an_error_in_the_window(qtbot, open_window, settings_for, samples):
+    # indexed by the CLI: the app shows the same collection
+    out = run_cli("index", str(samples), "--collection", "archive", "--embedding-model", "all-MiniLM-L6-v2")
+    assert out.returncode == 0, out.stderr
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    window = open_window(settings_for(backend="remote", remote_url=dead, remote_model="llama-70b",
+                                      remote_max_retries=0))
+    assert window.collection == "archive"
+    _, turn = ask_and_wait(qtbot, window, QUESTION)
+    assert "127.0.0.1" in turn.error
+    assert window.error_bar.isVisible() and "127.0.0.1" in window.error_label.text()
+    assert "Error:" in window.chat_view.transcript.toPlainText()
+    assert window.chat_view.ask_button.isEnabled()  # the window carries on
+
+
+def test_stop_and_a_crashed_model_process(qtbot, open_window, settings_for, samples):
+    window = open_window(settings_for(max_answer_tokens=400))
+    index_and_wait(qtbot, window, lambda: window.create_collection("stories", [str(samples)]))
+    c = window.controller
+
+    # Stop (Esc) after the first piece: the turn is kept, marked stopped
+    def stop_once(_piece) -> None:
+        c.answer_piece.disconnect(stop_once)
+        qtbot.keyClick(window.chat_view, Qt.Key.Key_Escape)
+
+    c.answer_piece.connect(stop_once)
+    _, turn = ask_and_wait(qtbot, window, "Tell me everything about the reading room in 1923.")
+    assert turn.stopped and not turn.error
+    assert "(stopped before the end)" in window.chat_view.transcript.toPlainText()
+
+    # the model process dies mid-answer: an error in the window, and the next question works
+    def kill_once(_piece) -> None:
+        c.answer_piece.disconnect(kill_once)
+        os.kill(c.engine.backend().pid, signal.SIGKILL)
+
+    c.answer_piece.connect(kill_once)
+    _, crashed = ask_and_wait(qtbot, window, "Tell me everything about the reading room in 1923.")
+    assert "model process" in crashed.error and window.error_bar.isVisible()
+    _, after = ask_and_wait(qtbot, window, QUESTION)
+    assert not after.error and after.text
+
+
+def test_a_second_writer_gets_a_clear_message(qtbot, open_window, settings_for, samples):
+    settings = settings_for()
+    window = open_window(settings)
+    index_and_wait(qtbot, window, lambda: window.create_collection("locked", [str(samples)]))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time, pathlib; from assistant.store import WriterLock; "
+         "lock = WriterLock(pathlib.Path(sys.argv[1])); lock.__enter__(); print('held', flush=True); time.sleep(120)",
+         str(settings.data_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        _, final = index_and_wait(qtbot, window, window.reindex_action.trigger)
+        assert final is None
+        assert f"pid {holder.pid}" in window.error_label.text() and window.error_bar.isVisible()
+        assert window.controller.engine.collection_status("locked").documents == 5
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_rename_and_delete_collections(qtbot, open_window, settings_for, samples, monkeypatch):
+    window = open_window(settings_for())
+    index_and_wait(qtbot, window, lambda: window.create_collection("first", [str(samples)]))
+    _, turn = ask_and_wait(qtbot, window, QUESTION)
+    window.rename_to("renamed")
+    assert [window.collection_list.item(i).text() for i in range(window.collection_list.count())] == ["renamed"]
+    assert window.controller.engine.collection_status("renamed").store_chunks > 0
+    assert window.current_chat().turns[0].question == QUESTION  # the chat moved with it
+    window.rename_to("bad name!")
+    assert "cannot be a collection name" in window.error_label.text()
+
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.delete_action.trigger()
+    assert window.collection_list.count() == 0 and window.collection == ""
+    assert window.controller.engine.ledger.collections() == []
+
+
+def test_settings_dialog_tests_the_connection_and_saves(qtbot, open_window, settings_for):
+    from assistant.settings import config_file
+    from ui.settings_dialog import SettingsDialog
+
+    window = open_window(settings_for())
+    dialog = SettingsDialog(window.controller, "", window)
+    qtbot.addWidget(dialog)
+    dialog.backend.setCurrentIndex(1)
+    assert dialog.remote_group.isEnabled() and not dialog.local_group.isEnabled()
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    dialog.remote_url.setText(dead)
+    dialog.remote_model.setText("llama-70b")
+    dialog.remote_key.setText("sk-test-secret")
+    assert dialog.remote_key.echoMode() == dialog.remote_key.EchoMode.Password
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_result.text().startswith("Failed"), timeout=60_000)
+    assert "127.0.0.1" in dialog.test_result.text()
+
+    dialog.top_k.setValue(7)
+    assert dialog.save()
+    s = window.controller.settings
+    assert (s.backend, s.remote_url, s.remote_model, s.top_k, s.remote_api_key) == (
+        "remote", dead, "llama-70b", 7, "sk-test-secret")
+    assert "top_k = 7" in config_file().read_text()  # the file the CLI reads too
+    assert "readable only by you" in window.statusBar().currentMessage()  # no keyring on this machine
+
+    # a file that is not a GGUF is refused with the reason in the dialog
+    bogus = Path(config_file()).with_name("model.gguf")
+    bogus.write_bytes(b"not a model")
+    assert not dialog.use_gguf(str(bogus)) and "not a GGUF" in dialog.message.text()
