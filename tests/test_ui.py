@@ -15,12 +15,12 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from conftest import free_port, run_cli  # noqa: E402
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 
 from assistant.samples import write_pdf  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from conftest import free_port, run_cli  # noqa: E402
 from ui.controller import Controller  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 

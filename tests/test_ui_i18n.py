@@ -14,10 +14,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from conftest import ROOT  # noqa: E402
 from PySide6.QtCore import QTranslator  # noqa: E402
 from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QLineEdit  # noqa: E402
-
-from conftest import ROOT  # noqa: E402
 
 TOOLS = Path(sys.executable).parent
 UI_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ui").glob("*.py"))
