@@ -266,3 +266,22 @@ def test_settings_dialog_tests_the_connection_and_saves(qtbot, open_window, sett
     bogus = Path(config_file()).with_name("model.gguf")
     bogus.write_bytes(b"not a model")
     assert not dialog.use_gguf(str(bogus)) and "not a GGUF" in dialog.message.text()
+
+
+def test_qt_bindings_keep_none_and_true_alive(qapp):
+    """PySide6 6.12.0 on Python 3.11 loses a reference to None per Qt call and to True per signal emitted,
+    and the app aborts after a few thousand streamed tokens; pyproject keeps such a build out."""
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLabel
+
+    class Emitter(QObject):
+        value = Signal(int)
+
+    label, emitter, got = QLabel(), Emitter(), []
+    emitter.value.connect(got.append)
+    none, true = sys.getrefcount(None), sys.getrefcount(True)
+    for i in range(200):
+        label.setMinimumWidth(i)
+        emitter.value.emit(i)
+    assert len(got) == 200
+    assert sys.getrefcount(None) >= none - 20 and sys.getrefcount(True) >= true - 20
