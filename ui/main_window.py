@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, Qt
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self.chat_index = 0
         self.last_index_message = ""
         self._shown = None  # the collection whose chats are on screen
+        self._documents_refreshed = 0.0
         self.setWindowTitle(self.tr("Archive Assistant"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -319,6 +321,10 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, p) -> None:
         self.statusBar().clearMessage()
+        now = time.monotonic()
+        if now - self._documents_refreshed > 2.0 and self.controller.indexing_collection == self.collection:
+            self._documents_refreshed = now  # the Documents tab fills in as files finish
+            self.refresh_documents()
         for w in (self.progress_label, self.progress, self.cancel_button):
             w.show()
         self.cancel_button.setEnabled(not self.controller.indexing.cancel.is_set()
@@ -404,7 +410,10 @@ class MainWindow(QMainWindow):
             self.open_source(len(chat.turns) - 1, n)
 
     def viewer_show(self, path: str, page: int, quote: str) -> None:
-        self.viewer.show()
+        if self.viewer.isHidden():  # the page gets about half the window
+            self.viewer.show()
+            total = sum(self.splitter.sizes())
+            self.splitter.setSizes([int(total * 0.16), int(total * 0.38), int(total * 0.46)])
         if self.viewer.show_source(path, page, quote):
             self.viewer.setFocus()
 
