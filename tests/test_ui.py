@@ -285,3 +285,28 @@ def test_qt_bindings_keep_none_and_true_alive(qapp):
         emitter.value.emit(i)
     assert len(got) == 200
     assert sys.getrefcount(None) >= none - 20 and sys.getrefcount(True) >= true - 20
+
+
+def test_settings_dialog_downloads_a_model_with_progress(qtbot, open_window, settings_for, hub):
+    from ui.settings_dialog import SettingsDialog
+
+    url, size = hub  # a real HTTP server on 127.0.0.1 laid out like the model hub
+    window = open_window(settings_for(hub_url=url))
+    dialog = SettingsDialog(window.controller, "", window)
+    qtbot.addWidget(dialog)
+    seen = []
+    dialog.download_progress.connect(lambda done, total: seen.append((done, total)))
+    dialog.pull_default("tiny-test")
+    assert not dialog.pull_button.isEnabled() and not dialog.pull_cancel.isHidden()
+    qtbot.waitUntil(lambda: dialog.pull_button.isEnabled(), timeout=60_000)
+    assert seen and seen[-1] == (size, size)
+    assert dialog.pull_progress.value() == dialog.pull_progress.maximum()
+    assert dialog.llm_model.currentText() == "tiny-test" and "Downloaded" in dialog.message.text()
+    assert dialog.save() and window.controller.settings.llm_model == "tiny-test"
+
+    dialog = SettingsDialog(window.controller, "", window)  # a broken download: the reason, no model
+    qtbot.addWidget(dialog)
+    dialog.pull_default("broken-test")
+    qtbot.waitUntil(lambda: dialog.pull_button.isEnabled(), timeout=60_000)
+    assert "not a GGUF" in dialog.message.text()
+    assert "broken-test" not in window.controller.llm_models()

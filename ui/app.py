@@ -40,14 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Archive Assistant")
     install_translations(app)
-    overrides = {"data_dir": args.data_dir}
     try:
-        settings = load_settings(overrides)
+        settings = load_settings({"data_dir": args.data_dir})
     except AssistantError as e:
         print(f"assistant-ui: {e}", file=sys.stderr)
         QMessageBox.critical(None, app.translate("main", "Archive Assistant"), str(e))
         return 2
-    window = MainWindow(Controller(settings, overrides))
+    window = MainWindow(Controller(settings))
     if args.collection:
         window.set_collection(args.collection)
     window.show()

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from assistant import models
 from assistant.chats import Chat, ChatStore, Turn, new_chat
 from assistant.engine import Assistant, CollectionStatus, build_assistant, check_connection
-from assistant.settings import Settings, load_settings, save_settings
+from assistant.settings import Settings, save_settings
 from assistant.types import Answer
 from indexers.job import FileOutcome, Progress
 from ui.jobs import Job, call
@@ -45,10 +45,9 @@ class Controller(QObject):
     info = Signal(str)  # a passing status message
     busy_changed = Signal()
 
-    def __init__(self, settings: Settings, overrides: dict | None = None, parent: QObject | None = None):
+    def __init__(self, settings: Settings, parent: QObject | None = None):
         super().__init__(parent)
         self.settings = settings
-        self.overrides = dict(overrides or {})  # from the command line; they win over saved settings
         self.engine: Assistant = build_assistant(settings, isolate_model=True)
         self.chat_store = ChatStore(settings.data_path)
         self.indexing: Job | None = None
@@ -255,7 +254,7 @@ class Controller(QObject):
         if self.busy():
             raise RuntimeError(self.tr("Wait for indexing and answering to finish before changing settings."))
         _, plain = save_settings(changes)
-        settings = load_settings(self.overrides)
+        settings = self.settings.replace(**changes)  # what was saved, over what this window runs on
         old = self.engine
         self.settings = settings
         self.engine = build_assistant(settings, isolate_model=True)

@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         c.index_progress.connect(self._on_progress)
         c.index_finished.connect(self._on_index_finished)
         c.answer_started.connect(self._on_answer_started)
-        c.answer_piece.connect(self.chat_view.append_piece)
+        c.answer_piece.connect(self._on_answer_piece)
         c.answer_finished.connect(self._on_answer_finished)
         c.error.connect(self.show_error)
         c.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
@@ -374,6 +374,10 @@ class MainWindow(QMainWindow):
     def _on_answer_started(self, collection: str, question: str) -> None:
         self.chat_view.begin_answer(question)
         self.tabs.setCurrentWidget(self.chat_view)
+
+    def _on_answer_piece(self, text: str) -> None:
+        if self.controller.asking is not None and self.controller.asking.collection == self.collection:
+            self.chat_view.append_piece(text)
 
     def _on_answer_finished(self, collection: str, turn) -> None:
         if collection == self.collection:
