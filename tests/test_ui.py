@@ -310,3 +310,23 @@ def test_settings_dialog_downloads_a_model_with_progress(qtbot, open_window, set
     qtbot.waitUntil(lambda: dialog.pull_button.isEnabled(), timeout=60_000)
     assert "not a GGUF" in dialog.message.text()
     assert "broken-test" not in window.controller.llm_models()
+
+
+def test_assistant_ui_starts_and_reports_a_bad_config(tmp_path):
+    """The console script's entry point, as a user starts it (offscreen here)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    app = subprocess.Popen([sys.executable, "-m", "ui.app", "--data-dir", str(tmp_path / "d")], env=env,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            app.wait(8)  # still running: the window is up
+    finally:
+        app.kill()
+        err = app.communicate()[1]
+    assert "Traceback" not in err
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("top_k = [oops\n")
+    out = subprocess.run([sys.executable, "-m", "ui.app"], env={**env, "ASSISTANT_CONFIG": str(bad)},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "bad.toml: not valid TOML" in out.stderr

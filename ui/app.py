@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings({"data_dir": args.data_dir})
     except AssistantError as e:
         print(f"assistant-ui: {e}", file=sys.stderr)
-        QMessageBox.critical(None, app.translate("main", "Archive Assistant"), str(e))
+        if app.platformName() not in ("offscreen", "minimal"):  # someone is there to read it
+            QMessageBox.critical(None, app.translate("main", "Archive Assistant"), str(e))
         return 2
     window = MainWindow(Controller(settings))
     if args.collection:
