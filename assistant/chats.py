@@ -15,16 +15,7 @@ from pathlib import Path
 
 from assistant.engine import check_collection_name
 from assistant.errors import ConfigError
-from assistant.types import Answer
-
-
-@dataclass(frozen=True)
-class Source:
-    n: int
-    file: str
-    page: int
-    quote: str
-    score: float
+from assistant.types import Answer, Citation
 
 
 @dataclass(frozen=True)
@@ -32,8 +23,8 @@ class Turn:
     question: str
     text: str
     found: bool = True
-    cited: bool = True  # False: `sources` are the retrieved passages, not citations
-    sources: tuple[Source, ...] = ()
+    cited: bool = True  # False: `sources` are the retrieved passages (numbered 1..k), not citations
+    sources: tuple[Citation, ...] = ()
     model: str = ""
     error: str = ""
     stopped: bool = False
@@ -42,9 +33,9 @@ class Turn:
     @classmethod
     def from_answer(cls, answer: Answer, stopped: bool = False) -> "Turn":
         if answer.citations:
-            sources = tuple(Source(c.n, c.file, c.page, c.quote, round(c.score, 4)) for c in answer.citations)
+            sources = tuple(Citation(c.n, c.file, c.page, c.quote, round(c.score, 4)) for c in answer.citations)
         else:
-            sources = tuple(Source(i, h.chunk.file, h.chunk.page, h.chunk.text, round(h.score, 4))
+            sources = tuple(Citation(i, h.chunk.file, h.chunk.page, h.chunk.text, round(h.score, 4))
                             for i, h in enumerate(answer.retrieved, 1))
         return cls(question=answer.question, text=answer.text, found=answer.found,
                    cited=bool(answer.citations), sources=sources if answer.found else (),
@@ -83,7 +74,7 @@ class ChatStore:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             return [Chat(c["id"], c["title"], c["created"],
-                         [Turn(**{**t, "sources": tuple(Source(**s) for s in t["sources"])}) for t in c["turns"]])
+                         [Turn(**{**t, "sources": tuple(Citation(**s) for s in t["sources"])}) for t in c["turns"]])
                     for c in raw["chats"]]
         except (ValueError, KeyError, TypeError) as e:
             raise ConfigError(f"{path}: unreadable chat history ({e}); move the file away to start afresh")
