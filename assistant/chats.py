@@ -10,7 +10,7 @@ import json
 import os
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from assistant.engine import check_collection_name
@@ -71,13 +71,18 @@ class ChatStore:
         path = self._file(collection)
         if not path.is_file():
             return []
+        known = {f.name for f in fields(Turn)}  # a newer version's extra fields are left out, not fatal
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             return [Chat(c["id"], c["title"], c["created"],
-                         [Turn(**{**t, "sources": tuple(Citation(**s) for s in t["sources"])}) for t in c["turns"]])
+                         [Turn(**{**{k: v for k, v in t.items() if k in known},
+                                  "sources": tuple(Citation(**s) for s in t["sources"])}) for t in c["turns"]])
                     for c in raw["chats"]]
         except (ValueError, KeyError, TypeError) as e:
-            raise ConfigError(f"{path}: unreadable chat history ({e}); move the file away to start afresh")
+            kept = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(path, kept)  # never overwritten by the next save
+            raise ConfigError(f"{path}: unreadable chat history ({e}); it was kept as {kept.name} and this "
+                              "collection starts a new one") from None
 
     def save(self, collection: str, chats: list[Chat]) -> None:
         path = self._file(collection)

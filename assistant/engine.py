@@ -54,11 +54,15 @@ class Assistant:
 
     `isolate_model` runs the local model in a child process, so that its crash raises an error
     instead of ending the caller (the desktop app); the CLI keeps it in process.
+    `follow_collection_model`: an existing collection is embedded with the model it was built with, and
+    `embedding_model` only picks the model of new ones (the desktop app); without it (the CLI), a
+    configured model other than the collection's is refused, so a typo never goes unnoticed.
     """
 
-    def __init__(self, settings: Settings, isolate_model: bool = False):
+    def __init__(self, settings: Settings, isolate_model: bool = False, follow_collection_model: bool = False):
         self.settings = settings
         self.isolate_model = isolate_model
+        self.follow_collection_model = follow_collection_model
         self.data = settings.data_path
         self.registry = Registry(self.data)
         self._ledger: Ledger | None = None
@@ -122,6 +126,8 @@ class Assistant:
         return self.registry.resolve(s.embedding_model, "embedding").name
 
     def _check_embedder(self, info: CollectionInfo, emb: Embedder | None = None) -> None:
+        if self.follow_collection_model and emb is None:
+            return
         name, dim = (emb.info.name, emb.info.dim) if emb else (self.embedder_name(), info.embed_dim)
         if info.embed_model != name or info.embed_dim != dim:
             raise EmbeddingMismatchError(
@@ -134,8 +140,9 @@ class Assistant:
         info = self.ledger.collection(name)
         if info is not None:
             self._check_embedder(info)
-        emb = self.embedder()
+        emb = self.embedder(info.embed_model if info is not None and self.follow_collection_model else None)
         if info is None:
+            self._check_new_name(name)
             self.ledger.create_collection(CollectionInfo(name, emb.info.name, emb.info.dim, emb.info.prefix))
         else:
             self._check_embedder(info, emb)
@@ -251,8 +258,13 @@ class Assistant:
         if info is None:
             raise ConfigError(f"no collection named '{name}'")
         totals = self.ledger.totals(name)
+        if not check:  # the ledger's figures only: cheap enough for a list refreshed often
+            return CollectionStatus(
+                name=name, embed_model=info.embed_model, embed_dim=info.embed_dim, documents=totals["indexed"],
+                failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"],
+                store_chunks=totals["chunks"], missing_in_store=0, orphans_in_store=0, pending=totals["pending"])
         ledger_ids = self.ledger.chunk_ids(name)
-        store_ids = self.store(name).all_ids() if check else ledger_ids
+        store_ids = self.store(name).all_ids()
         return CollectionStatus(
             name=name, embed_model=info.embed_model, embed_dim=info.embed_dim, documents=totals["indexed"],
             failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"], store_chunks=len(store_ids),
@@ -267,13 +279,18 @@ class Assistant:
         self._collection_embedder(name)
         return self.ledger.collection(name)
 
+    def _check_new_name(self, name: str, old: str = "") -> None:
+        """Names that differ only in case would share files on macOS and Windows."""
+        for c in self.ledger.collections():
+            if c.name.casefold() == name.casefold() and c.name != old:
+                raise ConfigError(f"a collection named '{c.name}' already exists; pick another name")
+
     def rename_collection(self, old: str, new: str) -> None:
         check_collection_name(new)
         with WriterLock(self.data):
             if self.ledger.collection(old) is None:
                 raise ConfigError(f"no collection named '{old}'")
-            if self.ledger.collection(new) is not None:
-                raise ConfigError(f"a collection named '{new}' already exists; pick another name")
+            self._check_new_name(new, old)
             rename_collection(self.data / "chroma", old, new)
             self.ledger.rename_collection(old, new)
 
@@ -294,9 +311,10 @@ class Assistant:
             self._ledger.close()
 
 
-def build_assistant(settings: Settings, isolate_model: bool = False) -> Assistant:
-    """The one place that turns settings into a working assistant (see Assistant for `isolate_model`)."""
-    return Assistant(settings, isolate_model)
+def build_assistant(settings: Settings, isolate_model: bool = False,
+                    follow_collection_model: bool = False) -> Assistant:
+    """The one place that turns settings into a working assistant (see Assistant for the options)."""
+    return Assistant(settings, isolate_model, follow_collection_model)
 
 
 def check_connection(settings: Settings) -> str:

@@ -183,6 +183,12 @@ def save_settings(changes: Mapping[str, Any], env: Mapping[str, str] | None = No
             current = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"{path}: not valid TOML ({e}); fix or remove the file") from None
+    changes = dict(changes)
+    for secret, url_name in SECRET_FOR_URL.items():  # a key in the keyring follows its server's new URL
+        old_url, new_url = current.get(url_name, ""), changes.get(url_name, current.get(url_name, ""))
+        if secret not in changes and old_url and new_url != old_url and keys.get(old_url):
+            changes[secret] = keys.get(old_url)
+            keys.put(old_url, "")
     plain = []
     for name, value in changes.items():
         value = _coerce(name, value, "the settings")

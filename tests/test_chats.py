@@ -36,9 +36,14 @@ def test_chats_round_trip_per_collection_and_history_skips_failures(tmp_path):
     assert [q for q, _ in loaded[0].history()] == ["When?", "When?"]
     store.rename("archive", "renamed")
     assert store.load("archive") == [] and store.load("renamed")[0].id == chat.id
+    raw = (tmp_path / "chats" / "renamed.json").read_text()
+    (tmp_path / "chats" / "renamed.json").write_text(raw.replace('"stopped"', '"rating": 5, "stopped"'))
+    assert store.load("renamed")[0].turns == chat.turns  # a newer version's extra field is ignored
     (tmp_path / "chats" / "renamed.json").write_text("{broken")
-    with pytest.raises(ConfigError, match="renamed.json: unreadable chat history"):
+    with pytest.raises(ConfigError, match="renamed.json: unreadable chat history.*kept as renamed.json.unr"):
         store.load("renamed")
+    assert store.load("renamed") == []  # moved aside: the next save cannot overwrite it
+    assert [p.read_text() for p in (tmp_path / "chats").glob("renamed.json.unreadable-*")] == ["{broken"]
     with pytest.raises(ConfigError, match="invalid collection name"):
         store.load("../etc")
 

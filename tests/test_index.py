@@ -8,7 +8,7 @@ import pytest
 
 import pdfs
 from assistant.engine import build_assistant
-from assistant.errors import EmbeddingMismatchError, IndexLockedError
+from assistant.errors import ConfigError, EmbeddingMismatchError, IndexLockedError
 from assistant.samples import write_pdf
 from assistant.store import WriterLock
 from conftest import E5, MINILM
@@ -131,6 +131,15 @@ def test_collection_remembers_its_embedding_model(settings_for, samples):
         other.ask("When was the reading room closed?")
     run(other, [samples], collection="e5-col")  # another collection is fine
     assert {c.name: c.embed_model for c in other.collections()} == {"default": MINILM, "e5-col": E5}
+
+    # the desktop app's mode: each existing collection is searched with its own model
+    app = build_assistant(settings_for(embedding_model=E5), follow_collection_model=True)
+    assert run(app, [samples]).count("unchanged") == 5
+    answer = app.ask("When was the reading room closed?", k=2)
+    assert answer.retrieved and answer.retrieved[0].chunk.page == 2
+    assert app._collection_embedder("default").info.name == MINILM
+    with pytest.raises(ConfigError, match="'default' already exists"):
+        app.create_collection("DEFAULT")  # would share a chat file on case-insensitive file systems
 
 
 def test_delete_collection_keeps_pdfs(settings_for, samples):

@@ -188,6 +188,9 @@ def test_api_key_goes_to_the_keyring_not_the_file(tmp_path):
         assert plain == [] and "sk-secret" not in config_file(env).read_text()
         assert mem.store[(keys.SERVICE, "http://gpu:8000/v1")] == "sk-secret"
         assert load_settings(env=env).remote_api_key == "sk-secret"
+        save_settings({"remote_url": "http://gpu2:8000/v1"}, env=env)  # the key moves with the server
+        assert load_settings(env=env).remote_api_key == "sk-secret"
+        assert list(mem.store) == [(keys.SERVICE, "http://gpu2:8000/v1")]
         save_settings({"remote_api_key": ""}, env=env)  # clearing the key removes it from the keyring
         assert load_settings(env=env).remote_api_key == "" and not mem.store
     finally:

@@ -176,14 +176,19 @@ def test_stop_and_a_crashed_model_process(qtbot, open_window, settings_for, samp
     index_and_wait(qtbot, window, lambda: window.create_collection("stories", [str(samples)]))
     c = window.controller
 
-    # Stop (Esc) after the first piece: the turn is kept, marked stopped
+    long_question = "Tell me everything about the reading room in 1923."
+    full, _ = ask_and_wait(qtbot, window, long_question)
+    assert len(full) > 20  # unstopped, the answer is long
+
+    # Stop (Esc) after the first piece: generation ends there; the turn is kept, marked stopped
     def stop_once(_piece) -> None:
         c.answer_piece.disconnect(stop_once)
         qtbot.keyClick(window.chat_view, Qt.Key.Key_Escape)
 
     c.answer_piece.connect(stop_once)
-    _, turn = ask_and_wait(qtbot, window, "Tell me everything about the reading room in 1923.")
+    stopped, turn = ask_and_wait(qtbot, window, long_question)
     assert turn.stopped and not turn.error
+    assert len(stopped) < 8, len(stopped)
     assert "(stopped before the end)" in window.chat_view.transcript.toPlainText()
 
     # the model process dies mid-answer: an error in the window, and the next question works
@@ -192,7 +197,7 @@ def test_stop_and_a_crashed_model_process(qtbot, open_window, settings_for, samp
         os.kill(c.engine.backend().pid, signal.SIGKILL)
 
     c.answer_piece.connect(kill_once)
-    _, crashed = ask_and_wait(qtbot, window, "Tell me everything about the reading room in 1923.")
+    _, crashed = ask_and_wait(qtbot, window, long_question)
     assert "model process" in crashed.error and window.error_bar.isVisible()
     _, after = ask_and_wait(qtbot, window, QUESTION)
     assert not after.error and after.text

@@ -48,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
             QMessageBox.critical(None, app.translate("main", "Archive Assistant"), str(e))
         return 2
     window = MainWindow(Controller(settings))
-    if args.collection:
+    if args.collection and window.controller.engine.ledger.collection(args.collection) is not None:
         window.set_collection(args.collection)
+        window.refresh_collections()
+    elif args.collection:
+        window.show_error(app.translate("main", "There is no collection named '{0}'.").format(args.collection))
     window.show()
     return app.exec()
 

@@ -34,6 +34,9 @@ class Asking:
     error: str = ""
 
 
+LIGHT = {"temperature", "top_k", "top_p", "max_answer_tokens", "min_score"}  # no models to reload
+
+
 class Controller(QObject):
     collections_changed = Signal()
     index_progress = Signal(object)  # indexers.job.Progress
@@ -48,11 +51,12 @@ class Controller(QObject):
     def __init__(self, settings: Settings, parent: QObject | None = None):
         super().__init__(parent)
         self.settings = settings
-        self.engine: Assistant = build_assistant(settings, isolate_model=True)
+        self.engine: Assistant = build_assistant(settings, isolate_model=True, follow_collection_model=True)
         self.chat_store = ChatStore(settings.data_path)
         self.indexing: Job | None = None
         self.indexing_collection = ""
         self.asking: Asking | None = None
+        self.creating = 0  # collections being created (their embedding model loading)
         self.last_outcomes: dict[str, dict[str, FileOutcome]] = {}
         self._jobs: set[Job] = set()  # referenced until done, so Python does not free them mid-run
 
@@ -72,7 +76,7 @@ class Controller(QObject):
         return self._job(work, on_item, on_failed, on_done).start()
 
     def busy(self) -> bool:
-        return self.indexing is not None or self.asking is not None
+        return self.indexing is not None or self.asking is not None or self.creating > 0
 
     # ---- collections
     def collections(self) -> list[CollectionStatus]:
@@ -96,7 +100,13 @@ class Controller(QObject):
             if then_index:
                 self.index(name, then_index)
 
-        return self._start(call(lambda: self.engine.create_collection(name)), on_item=created)
+        def done() -> None:
+            self.creating -= 1
+            self.busy_changed.emit()
+
+        self.creating += 1
+        self.busy_changed.emit()
+        return self._start(call(lambda: self.engine.create_collection(name)), on_item=created, on_done=done)
 
     def rename_collection(self, old: str, new: str) -> bool:
         try:
@@ -257,7 +267,10 @@ class Controller(QObject):
         settings = self.settings.replace(**changes)  # what was saved, over what this window runs on
         old = self.engine
         self.settings = settings
-        self.engine = build_assistant(settings, isolate_model=True)
+        if set(changes) <= LIGHT:  # read at each question: the loaded models stay
+            self.engine.settings = settings
+            return plain
+        self.engine = build_assistant(settings, isolate_model=True, follow_collection_model=True)
         old.close()
         self.collections_changed.emit()
         return plain

@@ -17,6 +17,9 @@ from assistant.errors import AssistantError, IndexLockedError, ModelNotFoundErro
 
 def explain(error: AssistantError) -> str:
     """The engine's message, plus where the fix is in the app when it names a CLI command."""
+    if isinstance(error, ModelNotFoundError) and str(error).startswith("embedding model"):
+        return str(error) + " " + QCoreApplication.translate(
+            "Job", "In the app: Settings (Ctrl+,) → Download the embedding model, or Use bundled small models.")
     if isinstance(error, ModelNotFoundError):
         return str(error) + " " + QCoreApplication.translate(
             "Job", "In the app: Settings (Ctrl+,) → Download, Choose GGUF file, or Use bundled small models.")

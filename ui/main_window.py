@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.last_index_message = ""
         self._shown = None  # the collection whose chats are on screen
         self._documents_refreshed = 0.0
+        self._pending = ""  # a collection being created
         self.setWindowTitle(self.tr("Archive Assistant"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -188,11 +189,14 @@ class MainWindow(QMainWindow):
 
     # ---- collections
     def refresh_collections(self) -> None:
-        names = [c.name for c in self.controller.collections()]
+        collections = self.controller.collections()
+        names = [c.name for c in collections]
+        if self._pending in names:  # just created: show it
+            self.collection, self._pending = self._pending, ""
         keep = self.collection if self.collection in names else (names[0] if names else "")
         self.collection_list.blockSignals(True)
         self.collection_list.clear()
-        for c in self.controller.collections():
+        for c in collections:
             item = QListWidgetItem(c.name)
             item.setToolTip(self.tr("{0} documents, {1} pages; embedding model {2}").format(
                 c.documents, c.pages, c.embed_model))
@@ -263,7 +267,7 @@ class MainWindow(QMainWindow):
         if not self._valid_name(name):
             return
         self.statusBar().showMessage(self.tr("Creating '{0}' (loading the embedding model)…").format(name))
-        self.collection = name
+        self._pending = name  # selected once it exists; a failure leaves the current one selected
         self.controller.create_collection(name, then_index=paths)
 
     def rename_collection(self) -> None:
@@ -469,10 +473,13 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         has = bool(self.collection)
         indexing = self.controller.indexing is not None
+        asking = self.controller.asking is not None  # the answer belongs to this collection's chat
         for a in (self.reindex_action, self.rename_action, self.delete_action):
-            a.setEnabled(has and not indexing)
+            a.setEnabled(has and not indexing and not asking)
         self.add_folder_action.setEnabled(not indexing)
         self.add_files_action.setEnabled(not indexing)
+        self.new_action.setEnabled(not asking)
+        self.collection_list.setEnabled(not asking)
         self.settings_action.setEnabled(not self.controller.busy())
         self.chat_view.set_busy(self.controller.asking is not None)
         self.chat_view.setEnabled(has)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import keys
-from assistant.settings import DEFAULT_LLM_MODEL
+from assistant.settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_LLM_MODEL
 
 
 class SettingsDialog(QDialog):
@@ -140,6 +140,10 @@ class SettingsDialog(QDialog):
             fixed = controller.embedding_model(collection) or self.tr("(chosen when it is first indexed)")
             af.addRow(self.tr("Embedding model of '{0}':").format(collection), QLabel(fixed))
         af.addRow(self.tr("Embedding model for new collections:"), self.embedding_model)
+        self.pull_embedding_button = QPushButton(self.tr("Download the embedding model {0}").format(
+            DEFAULT_EMBEDDING_MODEL))
+        self.pull_embedding_button.clicked.connect(lambda: self.pull_default(DEFAULT_EMBEDDING_MODEL))
+        af.addRow("", self.pull_embedding_button)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -220,15 +224,14 @@ class SettingsDialog(QDialog):
         return True
 
     def pull_default(self, name: str = DEFAULT_LLM_MODEL) -> None:
+        """Download a known model (the default GGUF, or an embedding model) with a progress bar."""
         job = self.controller.pull_model(name, lambda done, total: self.download_progress.emit(done, total))
-        job.item.connect(lambda entry: (self.llm_model.findText(entry.name) < 0 and
-                                        self.llm_model.addItem(entry.name),
-                                        self.llm_model.setCurrentText(entry.name),
-                                        self.message.setText(self.tr("Downloaded {0}.").format(entry.name))))
+        job.item.connect(self._downloaded)
         job.failed.connect(self._fail)
         job.done.connect(self._pull_done)
         self._pull_job = job
         self.pull_button.setEnabled(False)
+        self.pull_embedding_button.setEnabled(False)
         self.pull_progress.setRange(0, 0)
         for w in (self.pull_progress, self.pull_cancel):
             w.show()
@@ -242,9 +245,17 @@ class SettingsDialog(QDialog):
             self.pull_progress.setValue(int(1000 * done / total))
             self.pull_progress.setFormat(self.tr("{0:.0f} of {1:.0f} MiB").format(done / 2**20, total / 2**20))
 
+    def _downloaded(self, entry) -> None:
+        box = self.llm_model if entry.kind == "llm" else self.embedding_model
+        if box.findText(entry.name) < 0:
+            box.addItem(entry.name)
+        box.setCurrentText(entry.name)
+        self.message.setText(self.tr("Downloaded {0}.").format(entry.name))
+
     def _pull_done(self) -> None:
         self._pull_job = None
         self.pull_button.setEnabled(True)
+        self.pull_embedding_button.setEnabled(True)
         for w in (self.pull_progress, self.pull_cancel):
             w.hide()
 

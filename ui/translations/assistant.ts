@@ -4,98 +4,98 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../chat_view.py" line="34"/>
+        <location filename="../chat_view.py" line="42"/>
         <source>Chats of this collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="37"/>
-        <location filename="../chat_view.py" line="106"/>
+        <location filename="../chat_view.py" line="45"/>
+        <location filename="../chat_view.py" line="114"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="39"/>
+        <location filename="../chat_view.py" line="47"/>
         <source>Copy answer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="40"/>
+        <location filename="../chat_view.py" line="48"/>
         <source>Copy the last answer with its sources as Markdown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="42"/>
+        <location filename="../chat_view.py" line="50"/>
         <source>Export…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="43"/>
+        <location filename="../chat_view.py" line="51"/>
         <source>Save this chat with its sources as a Markdown file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="46"/>
+        <location filename="../chat_view.py" line="54"/>
         <source>Chat:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="53"/>
+        <location filename="../chat_view.py" line="61"/>
         <source>Conversation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="60"/>
+        <location filename="../chat_view.py" line="68"/>
         <source>Ask a question about the documents in this collection…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="61"/>
+        <location filename="../chat_view.py" line="69"/>
         <source>Question</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="63"/>
+        <location filename="../chat_view.py" line="71"/>
         <source>&amp;Ask</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="66"/>
+        <location filename="../chat_view.py" line="74"/>
         <source>&amp;Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="67"/>
+        <location filename="../chat_view.py" line="75"/>
         <source>Stop the answer (Esc)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="119"/>
+        <location filename="../chat_view.py" line="127"/>
         <source>Ask a question. Answers come only from the documents in this collection and cite file and page; click a source to open the page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="139"/>
+        <location filename="../chat_view.py" line="147"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="140"/>
+        <location filename="../chat_view.py" line="148"/>
         <source>Retrieved passages (not citations; the model did not cite):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="143"/>
+        <location filename="../chat_view.py" line="151"/>
         <source>{0} — p. {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="164"/>
+        <location filename="../chat_view.py" line="172"/>
         <source>Searching the documents and preparing the model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="169"/>
+        <location filename="../chat_view.py" line="177"/>
         <source>Writing the answer… (Esc stops)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -103,27 +103,27 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../controller.py" line="128"/>
+        <location filename="../controller.py" line="137"/>
         <source>Indexing of &apos;{0}&apos; is still running; wait for it or cancel it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="171"/>
+        <location filename="../controller.py" line="180"/>
         <source>Cannot save the chat history: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="176"/>
+        <location filename="../controller.py" line="185"/>
         <source>An answer is still being written; stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="198"/>
+        <location filename="../controller.py" line="207"/>
         <source>no answer was produced</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="256"/>
+        <location filename="../controller.py" line="265"/>
         <source>Wait for indexing and answering to finish before changing settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -132,11 +132,16 @@
     <name>Job</name>
     <message>
         <location filename="../jobs.py" line="21"/>
-        <source>In the app: Settings (Ctrl+,) → Download, Choose GGUF file, or Use bundled small models.</source>
+        <source>In the app: Settings (Ctrl+,) → Download the embedding model, or Use bundled small models.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../jobs.py" line="24"/>
+        <source>In the app: Settings (Ctrl+,) → Download, Choose GGUF file, or Use bundled small models.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../jobs.py" line="27"/>
         <source>Wait for it to finish (or stop it), then try again; nothing was changed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -144,354 +149,354 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="36"/>
+        <location filename="../main_window.py" line="57"/>
         <source>Archive Assistant</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="65"/>
+        <location filename="../main_window.py" line="86"/>
         <source>&amp;New collection…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="66"/>
+        <location filename="../main_window.py" line="87"/>
         <source>Add &amp;folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="67"/>
+        <location filename="../main_window.py" line="88"/>
         <source>Add a folder of PDFs to this collection and index it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="68"/>
+        <location filename="../main_window.py" line="89"/>
         <source>Add f&amp;iles…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="69"/>
+        <location filename="../main_window.py" line="90"/>
         <source>&amp;Re-index</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="70"/>
+        <location filename="../main_window.py" line="91"/>
         <source>Index new and changed files of this collection&apos;s folders</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="71"/>
+        <location filename="../main_window.py" line="92"/>
         <source>Re&amp;name…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="72"/>
+        <location filename="../main_window.py" line="93"/>
         <source>&amp;Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="73"/>
+        <location filename="../main_window.py" line="94"/>
         <source>&amp;Settings…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="74"/>
+        <location filename="../main_window.py" line="95"/>
         <source>Focus the question</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="79"/>
+        <location filename="../main_window.py" line="100"/>
         <source>Main</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="91"/>
+        <location filename="../main_window.py" line="112"/>
         <source>Collections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="99"/>
+        <location filename="../main_window.py" line="120"/>
         <source>&lt;b&gt;Collections&lt;/b&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113"/>
+        <location filename="../main_window.py" line="134"/>
         <source>Documents</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114"/>
+        <location filename="../main_window.py" line="135"/>
         <source>File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114"/>
+        <location filename="../main_window.py" line="135"/>
         <source>State</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114"/>
+        <location filename="../main_window.py" line="135"/>
         <source>Pages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114"/>
+        <location filename="../main_window.py" line="135"/>
         <source>Chunks</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="115"/>
+        <location filename="../main_window.py" line="136"/>
         <source>Details</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="124"/>
+        <location filename="../main_window.py" line="145"/>
         <source>&amp;Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125"/>
+        <location filename="../main_window.py" line="146"/>
         <source>D&amp;ocuments</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="142"/>
+        <location filename="../main_window.py" line="163"/>
         <source>Dismiss</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="161"/>
+        <location filename="../main_window.py" line="182"/>
         <source>Indexing progress</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="163"/>
+        <location filename="../main_window.py" line="184"/>
         <source>Cancel indexing</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="177"/>
+        <location filename="../main_window.py" line="201"/>
         <source>{0} documents, {1} pages; embedding model {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="200"/>
+        <location filename="../main_window.py" line="224"/>
         <source>Welcome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="201"/>
+        <location filename="../main_window.py" line="225"/>
         <source>Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this window. Then ask questions: answers come only from your documents, with file and page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214"/>
+        <location filename="../main_window.py" line="238"/>
         <source>indexed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214"/>
+        <location filename="../main_window.py" line="238"/>
         <source>skipped, unchanged</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="215"/>
+        <location filename="../main_window.py" line="239"/>
         <source>failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="215"/>
+        <location filename="../main_window.py" line="239"/>
         <source>not finished</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="215"/>
+        <location filename="../main_window.py" line="239"/>
         <source>removed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="226"/>
+        <location filename="../main_window.py" line="250"/>
         <source>{0} documents · embedding model: {1}
 Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="227"/>
+        <location filename="../main_window.py" line="251"/>
         <source>(not yet)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="227"/>
+        <location filename="../main_window.py" line="251"/>
         <source>none yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="232"/>
+        <location filename="../main_window.py" line="256"/>
         <source>&apos;{0}&apos; cannot be a collection name: use letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos; (at most 63, starting with a letter or digit).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237"/>
+        <location filename="../main_window.py" line="261"/>
         <source>New collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238"/>
+        <location filename="../main_window.py" line="262"/>
         <source>Name (letters, digits, &apos;.&apos;, &apos;_&apos;, &apos;-&apos;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="245"/>
+        <location filename="../main_window.py" line="269"/>
         <source>Creating &apos;{0}&apos; (loading the embedding model)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="252"/>
+        <location filename="../main_window.py" line="276"/>
         <source>Rename collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="252"/>
+        <location filename="../main_window.py" line="276"/>
         <source>New name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="265"/>
+        <location filename="../main_window.py" line="289"/>
         <source>Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266"/>
+        <location filename="../main_window.py" line="290"/>
         <source>Delete the collection &apos;{0}&apos;, its index and its chats? Your PDF files are not touched.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="273"/>
+        <location filename="../main_window.py" line="297"/>
         <source>Add a folder of PDFs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="278"/>
+        <location filename="../main_window.py" line="302"/>
         <source>Add PDF files</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="278"/>
+        <location filename="../main_window.py" line="302"/>
         <source>PDF files (*.pdf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="300"/>
-        <location filename="../main_window.py" line="315"/>
+        <location filename="../main_window.py" line="324"/>
+        <location filename="../main_window.py" line="343"/>
         <source>Cancelling — files already finished are kept…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="310"/>
+        <location filename="../main_window.py" line="338"/>
         <source>Indexing &apos;{0}&apos;: {1} of {2} files · {3} pages · {4:.1f} pages/s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="313"/>
+        <location filename="../main_window.py" line="341"/>
         <source>about {0} left</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="323"/>
+        <location filename="../main_window.py" line="351"/>
         <source>Indexing stopped with an error; files already finished are kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="326"/>
+        <location filename="../main_window.py" line="354"/>
         <source>&apos;{0}&apos;: {1} indexed, {2} unchanged, {3} failed, {4} removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="330"/>
+        <location filename="../main_window.py" line="358"/>
         <source>Indexing cancelled; finished files were kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="341"/>
+        <location filename="../main_window.py" line="369"/>
         <source>Create a collection and add documents before asking.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="394"/>
+        <location filename="../main_window.py" line="429"/>
         <source>Q:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="394"/>
+        <location filename="../main_window.py" line="429"/>
         <source>Error:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="394"/>
+        <location filename="../main_window.py" line="429"/>
         <source>(no answer)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="395"/>
+        <location filename="../main_window.py" line="430"/>
         <source>(stopped before the end)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="395"/>
+        <location filename="../main_window.py" line="430"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="396"/>
+        <location filename="../main_window.py" line="431"/>
         <source>Retrieved passages (not citations):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="396"/>
+        <location filename="../main_window.py" line="431"/>
         <source>p.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="397"/>
+        <location filename="../main_window.py" line="432"/>
         <source>Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="397"/>
+        <location filename="../main_window.py" line="432"/>
         <source>Collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="403"/>
+        <location filename="../main_window.py" line="438"/>
         <source>Answer and sources copied as Markdown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="408"/>
+        <location filename="../main_window.py" line="443"/>
         <source>This chat has no answers to export yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="412"/>
+        <location filename="../main_window.py" line="447"/>
         <source>Export chat as Markdown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="413"/>
+        <location filename="../main_window.py" line="448"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="419"/>
+        <location filename="../main_window.py" line="454"/>
         <source>Cannot write {0}: {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="421"/>
+        <location filename="../main_window.py" line="456"/>
         <source>Chat exported to {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="435"/>
+        <location filename="../main_window.py" line="470"/>
         <source>Error: {0}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -499,132 +504,132 @@ Folders: {2}</source>
 <context>
     <name>PdfViewer</name>
     <message>
-        <location filename="../pdf_viewer.py" line="168"/>
+        <location filename="../pdf_viewer.py" line="171"/>
         <source>Click a source under an answer to see the passage here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="185"/>
+        <location filename="../pdf_viewer.py" line="188"/>
         <source>Previous page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="186"/>
+        <location filename="../pdf_viewer.py" line="190"/>
         <source>Next page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="189"/>
+        <location filename="../pdf_viewer.py" line="193"/>
         <source>Page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="191"/>
+        <location filename="../pdf_viewer.py" line="195"/>
         <source>Zoom out</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="193"/>
+        <location filename="../pdf_viewer.py" line="197"/>
         <source>Zoom in</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="195"/>
+        <location filename="../pdf_viewer.py" line="200"/>
         <source>Fit width</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="196"/>
+        <location filename="../pdf_viewer.py" line="201"/>
         <source>Open in system viewer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="211"/>
+        <location filename="../pdf_viewer.py" line="216"/>
         <source>‹</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="211"/>
+        <location filename="../pdf_viewer.py" line="216"/>
         <source>›</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="211"/>
+        <location filename="../pdf_viewer.py" line="217"/>
         <source>−</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="212"/>
+        <location filename="../pdf_viewer.py" line="217"/>
         <source>+</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="212"/>
+        <location filename="../pdf_viewer.py" line="218"/>
         <source>↔</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="250"/>
+        <location filename="../pdf_viewer.py" line="257"/>
         <source>This file has no page {page} (it has {count}); it may have changed since it was indexed. Re-index it to update the sources.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="255"/>
+        <location filename="../pdf_viewer.py" line="262"/>
         <source>The quoted passage was not found on this page; the file may have changed since it was indexed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="283"/>
+        <location filename="../pdf_viewer.py" line="290"/>
         <source>Cannot find {file}. It may have been moved, renamed or deleted; re-index your documents so that the sources point at existing files.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="295"/>
+        <location filename="../pdf_viewer.py" line="303"/>
         <source>the file cannot be read</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="296"/>
+        <location filename="../pdf_viewer.py" line="304"/>
         <source>it is not a valid PDF</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="297"/>
+        <location filename="../pdf_viewer.py" line="305"/>
         <source>it is password protected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="298"/>
+        <location filename="../pdf_viewer.py" line="306"/>
         <source>it is encrypted</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="299"/>
+        <location filename="../pdf_viewer.py" line="307"/>
         <source>it has no pages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="299"/>
+        <location filename="../pdf_viewer.py" line="308"/>
         <source>unknown error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="300"/>
+        <location filename="../pdf_viewer.py" line="309"/>
         <source>Cannot open {file}: {reason}. It may have been moved or replaced since it was indexed; re-index your documents, or try the system viewer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="359"/>
+        <location filename="../pdf_viewer.py" line="368"/>
         <source>No application is set up to open PDF files.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="371"/>
+        <location filename="../pdf_viewer.py" line="380"/>
         <source>p. </source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="372"/>
+        <location filename="../pdf_viewer.py" line="381"/>
         <source> of {count}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -632,213 +637,218 @@ Folders: {2}</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings_dialog.py" line="24"/>
+        <location filename="../settings_dialog.py" line="38"/>
         <source>Settings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="30"/>
+        <location filename="../settings_dialog.py" line="44"/>
         <source>Local model on this computer (llama.cpp)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="31"/>
+        <location filename="../settings_dialog.py" line="45"/>
         <source>Remote server (OpenAI-compatible)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="41"/>
+        <location filename="../settings_dialog.py" line="55"/>
         <source>A registered model name or the path of a GGUF file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="42"/>
+        <location filename="../settings_dialog.py" line="56"/>
         <source>Choose GGUF file…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="44"/>
+        <location filename="../settings_dialog.py" line="58"/>
         <source>Download {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="48"/>
+        <location filename="../settings_dialog.py" line="62"/>
         <source>Cancel download</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="54"/>
+        <location filename="../settings_dialog.py" line="68"/>
         <source>automatic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="56"/>
+        <location filename="../settings_dialog.py" line="70"/>
         <source>Layers on the GPU: automatic (all when a GPU build is installed), -1 all, 0 none</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="62"/>
+        <location filename="../settings_dialog.py" line="76"/>
         <source> tokens</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="63"/>
+        <location filename="../settings_dialog.py" line="77"/>
         <source>Local model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="68"/>
-        <location filename="../settings_dialog.py" line="101"/>
+        <location filename="../settings_dialog.py" line="82"/>
+        <location filename="../settings_dialog.py" line="115"/>
         <source>Model:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="74"/>
+        <location filename="../settings_dialog.py" line="88"/>
         <source>Use bundled small models (offline demo)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="75"/>
+        <location filename="../settings_dialog.py" line="89"/>
         <source>Register the small models that installed Python packages carry (SmolLM2-135M, multilingual-e5-small): quick to try, weak answers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="79"/>
+        <location filename="../settings_dialog.py" line="93"/>
         <source>GPU layers:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="80"/>
+        <location filename="../settings_dialog.py" line="94"/>
         <source>Context size:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="89"/>
+        <location filename="../settings_dialog.py" line="103"/>
         <source>(none)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="90"/>
+        <location filename="../settings_dialog.py" line="104"/>
         <source>&amp;Test connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="95"/>
+        <location filename="../settings_dialog.py" line="109"/>
         <source>The key is kept in the system keyring.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="96"/>
+        <location filename="../settings_dialog.py" line="110"/>
         <source>No system keyring here: the key is saved in the settings file, readable only by you.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="98"/>
+        <location filename="../settings_dialog.py" line="112"/>
         <source>Remote server</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="100"/>
+        <location filename="../settings_dialog.py" line="114"/>
         <source>Base URL:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="102"/>
+        <location filename="../settings_dialog.py" line="116"/>
         <source>API key:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="115"/>
+        <location filename="../settings_dialog.py" line="129"/>
         <source> passages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="121"/>
+        <location filename="../settings_dialog.py" line="135"/>
         <source>Answers and retrieval</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="123"/>
+        <location filename="../settings_dialog.py" line="137"/>
         <source>Temperature:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="124"/>
+        <location filename="../settings_dialog.py" line="138"/>
         <source>Passages per question (top-k):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="126"/>
+        <location filename="../settings_dialog.py" line="140"/>
         <source>(chosen when it is first indexed)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="127"/>
+        <location filename="../settings_dialog.py" line="141"/>
         <source>Embedding model of &apos;{0}&apos;:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="128"/>
+        <location filename="../settings_dialog.py" line="142"/>
         <source>Embedding model for new collections:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="140"/>
+        <location filename="../settings_dialog.py" line="143"/>
+        <source>Download the embedding model {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="158"/>
         <source>Language model:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="171"/>
+        <location filename="../settings_dialog.py" line="189"/>
         <source>Choose a GGUF model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="172"/>
+        <location filename="../settings_dialog.py" line="190"/>
         <source>GGUF models (*.gguf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="205"/>
+        <location filename="../settings_dialog.py" line="223"/>
         <source>Registered: {0}. Save to use them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="213"/>
+        <location filename="../settings_dialog.py" line="253"/>
         <source>Downloaded {0}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="222"/>
+        <location filename="../settings_dialog.py" line="239"/>
         <source>Downloading {0}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="229"/>
+        <location filename="../settings_dialog.py" line="246"/>
         <source>{0:.0f} of {1:.0f} MiB</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="252"/>
+        <location filename="../settings_dialog.py" line="277"/>
         <source>Connecting…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="257"/>
+        <location filename="../settings_dialog.py" line="282"/>
         <source>OK: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="257"/>
+        <location filename="../settings_dialog.py" line="282"/>
         <source>Failed: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="272"/>
+        <location filename="../settings_dialog.py" line="297"/>
         <source>Settings saved. No system keyring: the API key is in the settings file, readable only by you.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="275"/>
+        <location filename="../settings_dialog.py" line="300"/>
         <source>Settings saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -848,6 +858,11 @@ Folders: {2}</source>
     <message>
         <location filename="../app.py" line="48"/>
         <source>Archive Assistant</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="55"/>
+        <source>There is no collection named &apos;{0}&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
