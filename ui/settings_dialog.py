@@ -36,7 +36,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.controller = controller
         self.setWindowTitle(self.tr("Settings"))
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(680)
         s = controller.settings
         self._test_job = self._pull_job = None
 
@@ -140,8 +140,8 @@ class SettingsDialog(QDialog):
             fixed = controller.embedding_model(collection) or self.tr("(chosen when it is first indexed)")
             af.addRow(self.tr("Embedding model of '{0}':").format(collection), QLabel(fixed))
         af.addRow(self.tr("Embedding model for new collections:"), self.embedding_model)
-        self.pull_embedding_button = QPushButton(self.tr("Download the embedding model {0}").format(
-            DEFAULT_EMBEDDING_MODEL))
+        self.pull_embedding_button = QPushButton(self.tr("Download {0}").format(DEFAULT_EMBEDDING_MODEL))
+        self.pull_embedding_button.setToolTip(self.tr("Download the default embedding model for new collections"))
         self.pull_embedding_button.clicked.connect(lambda: self.pull_default(DEFAULT_EMBEDDING_MODEL))
         af.addRow("", self.pull_embedding_button)
 

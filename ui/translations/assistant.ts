@@ -663,6 +663,7 @@ Folders: {2}</source>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="58"/>
+        <location filename="../settings_dialog.py" line="143"/>
         <source>Download {0}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -788,11 +789,6 @@ Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="143"/>
-        <source>Download the embedding model {0}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../settings_dialog.py" line="158"/>
         <source>Language model:</source>
         <translation type="unfinished"></translation>
@@ -820,6 +816,11 @@ Folders: {2}</source>
     <message>
         <location filename="../settings_dialog.py" line="239"/>
         <source>Downloading {0}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="144"/>
+        <source>Download the default embedding model for new collections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
