@@ -206,6 +206,9 @@ class Assistant:
         prompt = build_prompt(question, passing, count_tokens=backend.count_tokens, n_ctx=backend.n_ctx,
                               answer_tokens=s.max_answer_tokens, history=history)
         options = GenerationOptions(max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p)
+        if stop is not None and stop.is_set():  # stopped while the models loaded: no generation
+            yield _stopped(question, backend, Timings(retrieve_s=round(retrieve_s, 4), load_s=round(load_s, 3)))
+            return
         marker = MarkerFilter(len(prompt.hits))
         raw, held, first, n_pieces = [], "", None, 0
         stream = backend.stream(prompt.messages, options)
@@ -228,6 +231,9 @@ class Assistant:
                     yield out
         finally:
             stream.close()  # releases the local model's lock when stopped early
+        if stop is not None and stop.is_set() and not "".join(raw).strip():
+            yield _stopped(question, backend, Timings(retrieve_s=round(retrieve_s, 4), load_s=round(load_s, 3)))
+            return
         if held is None:
             tail = marker.flush()
             if tail:
@@ -242,6 +248,13 @@ class Assistant:
                           else None)
         yield build_answer(question, "".join(raw), prompt.hits, backend=backend.name, model=backend.model,
                            timings=timings)
+
+    def interrupt(self) -> None:
+        """For Stop from another thread: a local model still reading the prompt is ended (see ask_stream's
+        `stop` for one that is writing)."""
+        backend = self._backend
+        if backend is not None:
+            backend.interrupt()
 
     def ask(self, question: str, **kw) -> Answer:
         for item in self.ask_stream(question, **kw):
@@ -309,6 +322,12 @@ class Assistant:
             self._backend.close()
         if self._ledger is not None:
             self._ledger.close()
+
+
+def _stopped(question: str, backend: ChatBackend, timings: Timings) -> Answer:
+    """Stopped before any text: no answer, and not a claim that the documents lack one."""
+    return Answer(question=question, text="", found=False, citations=(), retrieved=(), backend=backend.name,
+                  model=backend.model, timings=timings)
 
 
 def build_assistant(settings: Settings, isolate_model: bool = False,

@@ -130,3 +130,29 @@ def test_child_does_not_outlive_a_killed_parent(gguf):
         parent.kill()
         parent.wait()
     assert gone(child)
+
+
+def test_interrupt_while_reading_the_prompt_ends_quietly(backend):
+    """Stop before the first piece: the child is ended, the stream ends without text or error."""
+    import threading
+
+    long_prompt = [{"role": "user", "content": "Summarise these minutes. " + "The harbour board met. " * 160}]  # ~900 tokens
+    first_pid, pieces, errors = backend.pid, [], []
+
+    def run() -> None:
+        try:
+            pieces.extend(backend.stream(long_prompt, SHORT))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.3)  # sent, still reading ~1,500 tokens on the CPU
+    started = time.monotonic()
+    backend.interrupt()
+    t.join(30)
+    assert not t.is_alive() and not errors and pieces == []
+    assert time.monotonic() - started < 10
+    assert gone(first_pid)
+    assert "".join(backend.stream(STORY, SHORT))  # the next request starts a new child
+    assert backend.pid != first_pid

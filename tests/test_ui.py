@@ -191,6 +191,16 @@ def test_stop_and_a_crashed_model_process(qtbot, open_window, settings_for, samp
     assert len(stopped) < 8, len(stopped)
     assert "(stopped before the end)" in window.chat_view.transcript.toPlainText()
 
+    # Stop pressed right after Ask, while the prompt is being read: no text, no error, not "not found"
+    def stop_at_once(*_) -> None:
+        c.stop_answer()
+
+    c.answer_started.connect(stop_at_once)
+    early, turn = ask_and_wait(qtbot, window, long_question)
+    c.answer_started.disconnect(stop_at_once)
+    assert turn.stopped and not turn.error and len(early) < 8
+    assert "do not" not in turn.text
+
     # the model process dies mid-answer: an error in the window, and the next question works
     def kill_once(_piece) -> None:
         c.answer_piece.disconnect(kill_once)

@@ -225,6 +225,7 @@ class Controller(QObject):
         if self.asking is not None:
             self.asking.stopped = True
             self.asking.job.stop()
+            self.engine.interrupt()
 
     @staticmethod
     def new_chat() -> Chat:

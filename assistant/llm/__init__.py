@@ -30,5 +30,9 @@ class ChatBackend:
         # ~3 characters a token errs on the long side for European languages; 8 per message for the template
         return sum(len(m["content"]) // 3 + 8 for m in messages)
 
+    def interrupt(self) -> None:
+        """Called from another thread on Stop: end a generation still reading its prompt, where the
+        backend can (a stream that is producing pieces is stopped by closing it)."""
+
     def close(self) -> None:
         pass

@@ -116,6 +116,8 @@ class IsolatedLlamaCppBackend(ChatBackend):
         self._proc = None
         self._conn = None
         self._closed = False
+        self._awaiting_first = False  # a stream sent, no piece back yet: the child is reading the prompt
+        self._interrupted = False
         self._lock = threading.Lock()  # one request at a time: the pipe carries one conversation
         with self._lock:
             self._start()
@@ -136,11 +138,20 @@ class IsolatedLlamaCppBackend(ChatBackend):
 
     def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         with self._lock:
+            self._interrupted = False
             self._send(("stream", messages, options))
+            self._awaiting_first = True
             finished = False
             try:
                 while True:
-                    reply = self._receive()
+                    try:
+                        reply = self._receive()
+                    except BackendError:
+                        if self._interrupted:  # Stop while reading the prompt: an answer with no text
+                            finished = True
+                            return
+                        raise
+                    self._awaiting_first = False
                     if reply[0] == "piece":
                         yield reply[1]
                     else:
@@ -149,8 +160,17 @@ class IsolatedLlamaCppBackend(ChatBackend):
                             return
                         raise self._unexpected(reply)
             finally:
+                self._awaiting_first = False
                 if not finished and self._conn is not None:
                     self._stop_stream()
+
+    def interrupt(self) -> None:
+        """Stop before the first piece: reading a long prompt can take a minute on a CPU and cannot be
+        stopped from inside, so the child is ended; the next request starts a new one."""
+        proc = self._proc
+        if self._awaiting_first and proc is not None:
+            self._interrupted = True
+            proc.kill()
 
     def _stop_stream(self) -> None:
         """Closed early: tell the child to stop and read up to its end, so the next request starts clean."""
