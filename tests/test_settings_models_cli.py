@@ -1,7 +1,6 @@
 """Settings precedence, model registry errors, and the CLI's messages."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
