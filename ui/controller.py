@@ -7,7 +7,7 @@ decides what the engine decides (what is indexed, what is retrieved, what an ans
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
@@ -28,7 +28,6 @@ class Asking:
     chat: Chat
     question: str
     job: Job | None = None
-    text: list[str] = field(default_factory=list)
     stopped: bool = False
     answer: Answer | None = None
     error: str = ""
@@ -143,9 +142,6 @@ class Controller(QObject):
             last[:] = [p]
             self.index_progress.emit(p)
 
-        def failed(message: str) -> None:
-            self.error.emit(message)
-
         def done() -> None:
             self.indexing = None
             final = last[0] if last and last[0].finished else None
@@ -157,7 +153,7 @@ class Controller(QObject):
 
         self.indexing_collection = name
         self.indexing = self._start(lambda cancel: self.engine.index(paths or [], name, cancel),
-                                    on_item=progress, on_failed=failed, on_done=done)
+                                    on_item=progress, on_done=done)
         self.busy_changed.emit()
         return self.indexing
 
@@ -194,7 +190,6 @@ class Controller(QObject):
             if isinstance(value, Answer):
                 asking.answer = value
             else:
-                asking.text.append(value)
                 self.answer_piece.emit(value)
 
         def failed(message: str) -> None:

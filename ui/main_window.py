@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.chats import Chat, chat_to_markdown, turn_to_markdown
+from assistant.engine import check_collection_name
+from assistant.errors import ConfigError
 from ui.chat_view import ChatView
 from ui.controller import Controller
 from ui.pdf_viewer import PdfViewer
@@ -251,8 +253,11 @@ class MainWindow(QMainWindow):
             len(records), model or self.tr("(not yet)"), ", ".join(roots) or self.tr("none yet")))
 
     def _valid_name(self, name: str) -> bool:
-        if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", name):
+        try:
+            check_collection_name(name)
             return True
+        except ConfigError:
+            pass
         self.show_error(self.tr("'{0}' cannot be a collection name: use letters, digits, '.', '_' or '-' "
                                 "(at most 63, starting with a letter or digit).").format(name))
         return False
