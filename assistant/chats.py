@@ -13,7 +13,7 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from assistant.engine import check_collection_name
+from assistant.collections import check_name
 from assistant.errors import ConfigError
 from assistant.types import Answer, Citation
 
@@ -65,7 +65,7 @@ class ChatStore:
         self.dir = data_dir / "chats"
 
     def _file(self, collection: str) -> Path:
-        return self.dir / f"{check_collection_name(collection)}.json"
+        return self.dir / f"{check_name(collection)}.json"
 
     def load(self, collection: str) -> list[Chat]:
         path = self._file(collection)

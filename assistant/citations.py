@@ -9,18 +9,14 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from assistant.markers import MARKER, MARKER_PREFIX, numbers
 from assistant.prompting import NOT_FOUND_SENTINEL
 from assistant.types import Answer, Citation, Hit, Timings
 
-MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 NOT_FOUND_TEXT = "Your documents do not contain an answer to this question."
 _NOT_FOUND_PATTERNS = re.compile(
     NOT_FOUND_SENTINEL.replace("_", r"[_ ]") + r"|(?:documents?|passages?|context)\s+(?:do|does)\s+not\s+"
     r"(?:contain|include|mention|provide)", re.IGNORECASE)
-
-
-def _numbers(group: str) -> list[int]:
-    return [int(x) for x in re.split(r"\s*[,;]\s*", group.strip())]
 
 
 def clean_markers(text: str, n_blocks: int) -> tuple[str, list[int]]:
@@ -28,7 +24,7 @@ def clean_markers(text: str, n_blocks: int) -> tuple[str, list[int]]:
     used: list[int] = []
 
     def fix(m: re.Match) -> str:
-        good = [n for n in _numbers(m.group(1)) if 1 <= n <= n_blocks]
+        good = [n for n in numbers(m) if 1 <= n <= n_blocks]
         for n in good:
             if n not in used:
                 used.append(n)
@@ -54,7 +50,7 @@ class MarkerFilter:
                 if ch == "]":
                     out.append(clean_markers(self.held, self.n_blocks)[0])
                     self.held = ""
-                elif not re.fullmatch(r"\[[\d,; ]{0,24}", self.held):
+                elif not MARKER_PREFIX.fullmatch(self.held):
                     out.append(self.held)
                     self.held = ""
             elif ch == "[":
@@ -66,6 +62,41 @@ class MarkerFilter:
     def flush(self) -> str:
         held, self.held = self.held, ""
         return held
+
+
+class SentinelHold:
+    """Holds back the start of the answer while it could still be the not-found sentinel, so a user never
+    sees `NOT_IN_DOC...` flash by before the answer turns into "your documents do not contain it"."""
+
+    def __init__(self) -> None:
+        self.held = ""
+        self.holding = True
+
+    def feed(self, piece: str) -> str:
+        if not self.holding:
+            return piece
+        self.held += piece
+        start = self.held.strip()
+        if NOT_FOUND_SENTINEL.startswith(start) or start.startswith(NOT_FOUND_SENTINEL):
+            return ""
+        out, self.held, self.holding = self.held, "", False
+        return out
+
+
+class AnswerFilter:
+    """What the user sees of a streamed answer: the sentinel held back, then markers checked."""
+
+    def __init__(self, n_blocks: int):
+        self.sentinel = SentinelHold()
+        self.markers = MarkerFilter(n_blocks)
+
+    def feed(self, piece: str) -> str:
+        released = self.sentinel.feed(piece)
+        return self.markers.feed(released) if released else ""
+
+    def flush(self) -> str:
+        """The rest, at the end of the answer; nothing when the answer was (so far) only the sentinel."""
+        return "" if self.sentinel.holding else self.markers.flush()
 
 
 def says_not_found(text: str) -> bool:
@@ -98,7 +129,7 @@ def build_answer(question: str, raw_text: str, given: Sequence[Hit], *, backend:
     citations = []
     for n in used:
         hit = given[n - 1]
-        claims = [s for s in sentences if re.search(rf"\[[\d,; ]*\b{n}\b[\d,; ]*\]", s)]
+        claims = [s for s in sentences if any(n in numbers(m) for m in MARKER.finditer(s))]
         citations.append(Citation(n=n, file=hit.chunk.file, page=hit.chunk.page,
                                   quote=best_quote(hit.chunk.text, claims), score=hit.score))
     citations.sort(key=lambda c: c.n)

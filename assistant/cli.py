@@ -11,9 +11,6 @@ from dataclasses import asdict
 
 from assistant.errors import AssistantError
 
-# flag -> setting, for the flags every command accepts
-COMMON = {"collection": "collection", "embedding_model": "embedding_model", "data_dir": "data_dir"}
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="assistant", description="Answers questions from your PDFs, citing "
@@ -115,10 +112,18 @@ def _config_show(settings) -> int:
     return 0
 
 
+def display_path(path: str) -> str:
+    """Relative to the working directory when under it, else as stored."""
+    from pathlib import Path
+
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
 def _index(assistant, args) -> int:
     from tqdm import tqdm
-
-    from assistant.engine import display_path
 
     bar, last = None, None
     for prog in assistant.index(args.paths, args.collection):
@@ -164,7 +169,6 @@ def _answer_json(answer) -> dict:
 
 
 def _ask(assistant, args) -> int:
-    from assistant.engine import display_path
     from assistant.types import Answer
 
     answer, streamed = None, False
@@ -184,15 +188,21 @@ def _ask(assistant, args) -> int:
         print(answer.text)
     else:
         print()
-    if answer.citations:
-        print("\nSources:")
-        for c in answer.citations:
-            print(f"[{c.n}] {display_path(c.file)}, p. {c.page}")
-    elif answer.found and answer.retrieved:
-        print("\nThe answer cites no passage. Retrieved passages (not citations):")
-        for i, h in enumerate(answer.retrieved, 1):
-            print(f"  {display_path(h.chunk.file)}, p. {h.chunk.page} (score {h.score:.2f})")
+    for line in sources_lines(answer):
+        print(line)
     return 0
+
+
+def sources_lines(answer) -> list[str]:
+    """What follows the answer text: the sources its markers cite, or, when it cites none, the passages
+    the model was given, never called citations."""
+    if answer.citations:
+        return ["", "Sources:", *(f"[{c.n}] {display_path(c.file)}, p. {c.page}" for c in answer.citations)]
+    if answer.found and answer.retrieved:
+        return ["", "The answer cites no passage. Retrieved passages (not citations):",
+                *(f"  {display_path(h.chunk.file)}, p. {h.chunk.page} (score {h.score:.2f})"
+                  for h in answer.retrieved)]
+    return []
 
 
 def _status(assistant, args) -> int:
@@ -247,9 +257,8 @@ def _collection(assistant, args) -> int:
 def _models(assistant, args) -> int:
     from assistant import models
 
-    reg = assistant.registry
     if args.action == "list":
-        entries = reg.entries()
+        entries = assistant.model_entries()
         print("registered:")
         for e in entries.values():
             ok = "" if os.path.exists(e.path) else "  (MISSING)"
@@ -261,18 +270,18 @@ def _models(assistant, args) -> int:
             print(f"  {k.kind:9} {name}{'  [installed]' if name in entries else ''}")
         return 0
     if args.action == "add":
-        e = models.add(reg, args.path, args.name, args.prefix)
+        e = assistant.add_model(args.path, args.name, args.prefix)
         setting = "llm_model" if e.kind == "llm" else "embedding_model"
         print(f"registered {e.kind} model '{e.name}' -> {e.path}; use it with "
               f"ASSISTANT_{setting.upper()}={e.name} or {setting} = \"{e.name}\" in the config file")
         return 0
     if args.action == "add-packaged":
-        for e in models.add_packaged(reg):
+        for e in assistant.add_packaged_models():
             print(f"registered {e.kind} model '{e.name}' -> {e.path}")
         return 0
     names = [args.name] if args.name else [assistant.settings.embedding_model, assistant.settings.llm_model]
     for name in names:
-        e = models.pull(reg, name, assistant.settings.hub_url, progress=_download_bar(name))
+        e = assistant.pull_model(name, progress=_download_bar(name))
         print(f"downloaded {e.kind} model '{e.name}' -> {e.path}")
     return 0
 

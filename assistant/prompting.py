@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from assistant.errors import ContextTooSmallError
-from assistant.types import Hit
-
-Message = dict[str, str]
+from assistant.markers import strip_markers
+from assistant.types import Hit, Message
 
 NOT_FOUND_SENTINEL = "NOT_IN_DOCUMENTS"
 OPEN, CLOSE = "<<<CONTEXT", "CONTEXT>>>"
@@ -59,15 +58,12 @@ def user_message(question: str, hits: Sequence[Hit], texts: Sequence[str] | None
             f"Question: {neutralise(question)}")
 
 
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
-
-
 def history_messages(history: Sequence[tuple[str, str]]) -> list[Message]:
     """Earlier turns, without their context (its numbers would not match this turn's passages)."""
     out: list[Message] = []
     for q, a in history:
         out.append({"role": "user", "content": f"Question: {neutralise(q)}"})
-        out.append({"role": "assistant", "content": _MARKERS.sub("", a)})
+        out.append({"role": "assistant", "content": strip_markers(a)})
     return out
 
 

@@ -1,6 +1,8 @@
-"""Question -> the top-k passages that pass the relevance threshold."""
+"""Question -> the top-k passages, best first, and which of them pass the relevance threshold."""
 
 from __future__ import annotations
+
+from typing import Sequence
 
 from assistant.embedding import Embedder
 from assistant.store import Store
@@ -16,11 +18,15 @@ def min_score_for(prefix: str, configured: float) -> float:
     return configured if configured >= 0 else DEFAULT_MIN_SCORE.get(prefix, 0.25)
 
 
-class Retriever:
-    def __init__(self, embedder: Embedder, store: Store, min_score: float):
-        self.embedder, self.store, self.min_score = embedder, store, min_score
+def relevant(hits: Sequence[Hit], min_score: float) -> list[Hit]:
+    """The hits at or above `min_score`, in their order."""
+    return [h for h in hits if h.score >= min_score]
 
-    def search(self, question: str, k: int) -> tuple[list[Hit], list[Hit]]:
-        """(hits above the threshold, all top-k hits), best first."""
-        hits = self.store.query(self.embedder.embed_query(question), k)
-        return [h for h in hits if h.score >= self.min_score], hits
+
+class Retriever:
+    def __init__(self, embedder: Embedder, store: Store):
+        self.embedder, self.store = embedder, store
+
+    def search(self, question: str, k: int) -> list[Hit]:
+        """The `k` nearest passages, best first, whatever their score."""
+        return self.store.query(self.embedder.embed_query(question), k)

@@ -97,6 +97,11 @@ class Settings:
         return rows
 
 
+# Read at each question, never baked into a loaded model, server connection or store: changing them
+# needs no reload (`Assistant.update_settings`).
+PER_QUESTION = frozenset({"temperature", "top_k", "top_p", "max_answer_tokens", "min_score"})
+
+
 def mask(secret: str) -> str:
     return "(set)" if secret else "(not set)"
 

@@ -21,17 +21,22 @@ def chroma_name(collection: str) -> str:
     return f"col-{collection}"
 
 
+def chroma_client(path: Path):
+    """The one place a Chroma client is made: embedded, persistent, telemetry off."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path),
+                                     settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
+
+
 class Store:
     """One Chroma collection. upsert/query/delete; ids are the chunk ids."""
 
     def __init__(self, path: Path, collection: str):
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        path.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
+        self.client = chroma_client(path)
         self.collection = self.client.get_or_create_collection(
             chroma_name(collection), embedding_function=None, metadata={"hnsw:space": "cosine"})
 
@@ -47,10 +52,6 @@ class Store:
 
     def delete_file(self, file: str) -> None:
         self.collection.delete(where={"file": file})
-
-    def delete_ids(self, ids: Sequence[str]) -> None:
-        for i in range(0, len(ids), 1000):
-            self.collection.delete(ids=list(ids[i:i + 1000]))
 
     def query(self, vector: np.ndarray, k: int) -> list[Hit]:
         if self.count() == 0:
@@ -80,10 +81,7 @@ class Store:
 
 
 def drop_collection(path: Path, collection: str) -> None:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    client = chroma_client(path)
     try:
         client.delete_collection(chroma_name(collection))
     except Exception:
@@ -91,10 +89,7 @@ def drop_collection(path: Path, collection: str) -> None:
 
 
 def rename_collection(path: Path, old: str, new: str) -> None:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    client = chroma_client(path)
     try:
         collection = client.get_collection(chroma_name(old))
     except Exception:

@@ -1,29 +1,17 @@
-"""Records that flow through the pipeline. Frozen, so a stage cannot change what an earlier one made."""
+"""Records that flow through the pipeline. Frozen, so a stage cannot change what an earlier one made.
+
+`Page` and `Chunk` are made by the bottom floor (`indexers/`) and re-exported here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from indexers.records import Chunk, Page
 
-@dataclass(frozen=True)
-class Page:
-    """Text of one PDF page; `number` is 1-based, as printed in citations."""
+__all__ = ["Answer", "Chunk", "Citation", "Hit", "Message", "Page", "Timings"]
 
-    file: str
-    number: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A piece of one page's text, small enough for the embedder; offsets index into the page text."""
-
-    id: str
-    file: str
-    page: int
-    char_start: int
-    char_end: int
-    text: str
+# A chat message as the OpenAI API has it ({"role": ..., "content": ...}): the format inside, too.
+Message = dict[str, str]
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,7 @@ def run(args, tmp: Path) -> int:
     from assistant.settings import load_settings
     from assistant.types import Answer
     from indexers.chunking import chunk_pages, make_splitter
-    from indexers.job import file_sha256
+    from indexers.files import file_sha256
     from indexers.pdf import default_workers, parse_files
 
     print(machine_line(), flush=True)
@@ -226,7 +226,7 @@ def run(args, tmp: Path) -> int:
                               "llm_model": args.llm_model, "collection": COLLECTION})
     assistant = build_assistant(settings)
     try:
-        if assistant.ledger.collection(COLLECTION) is not None:  # a reused --data-dir: start from scratch
+        if assistant.has_collection(COLLECTION):  # a reused --data-dir: start from scratch
             assistant.delete_collection(COLLECTION)
 
         # ---- corpus
@@ -299,8 +299,8 @@ def run(args, tmp: Path) -> int:
 
         # ---- retrieval
         store = assistant.store(COLLECTION)
-        info = assistant.ledger.collection(COLLECTION)
-        retriever = Retriever(emb, store, min_score_for(info.prefix, settings.min_score))
+        min_score = min_score_for(emb.info.prefix, settings.min_score)
+        retriever = Retriever(emb, store)
         q_rng = random.Random(SEED + 1)
         asked = q_rng.sample(facts, min(args.questions, len(facts)))
         retriever.search("warm-up question about the archive", 5)
@@ -317,7 +317,7 @@ def run(args, tmp: Path) -> int:
             found = [(h.chunk.file, h.chunk.page) for h in hits]
             hit1 += found[:1] == [(fact.file, fact.page)]
             hit5 += (fact.file, fact.page) in found
-            passing += sum(h.score >= retriever.min_score for h in hits)
+            passing += sum(h.score >= min_score for h in hits)
         n_q = len(asked)
         table.add("retrieval latency p50", pct(lat, 50) * 1000, "ms",
                   f"embed_query p50 {pct(embed_lat, 50) * 1000:.1f} ms + Store.query p50 "
@@ -325,7 +325,7 @@ def run(args, tmp: Path) -> int:
         table.add("retrieval latency p95", pct(lat, 95) * 1000, "ms", f"over {n_q} questions")
         table.add("recall@1", hit1 / n_q, "", f"{hit1}/{n_q} questions: expected page ranked first")
         table.add("recall@5", hit5 / n_q, "", f"{hit5}/{n_q}; {passing}/{5 * n_q} hits above min_score "
-                  f"{retriever.min_score:.2f}")
+                  f"{min_score:.2f}")
 
         # ---- answering
         if args.asks:

@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.types import Chunk, Page
+from indexers.records import Chunk, Page
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import queue
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Iterable, Iterator
 
-from assistant.types import Page
+from indexers.records import Page
 
 
 @dataclass(frozen=True)
@@ -218,3 +220,54 @@ def _death_reason(exitcode: int | None) -> str:
             return "crashed: parser was killed (likely out of memory); file too large or malformed"
         return f"crashed: parser died with {name}"
     return f"crashed: parser exited with code {exitcode}"
+
+
+def parse_ahead(paths: list[str], *, cancel: threading.Event, workers: int = 0, timeout_s: float = 60.0,
+                max_memory_mb: int = 2048) -> Iterator[ParseResult]:
+    """parse_files in a thread feeding a small queue, so the workers keep parsing while the caller
+    embeds; stops early when `cancel` is set (the event is left as it was found)."""
+    if not paths:
+        return
+    q: queue.Queue = queue.Queue(maxsize=8)
+    done = object()
+    stop = threading.Event()
+
+    def feed() -> None:
+        gen = parse_files(paths, workers=workers, timeout_s=timeout_s, max_memory_mb=max_memory_mb)
+        try:
+            for result in gen:
+                while not (cancel.is_set() or stop.is_set()):
+                    try:
+                        q.put(result, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if cancel.is_set() or stop.is_set():
+                    break
+        except BaseException as e:  # surfaces in the consumer
+            q.put(e)
+        finally:
+            gen.close()
+            q.put(done)
+
+    thread = threading.Thread(target=feed, name="pdf-parse", daemon=True)
+    thread.start()
+    try:
+        while not cancel.is_set():
+            try:
+                item = q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item is done:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # the feeder ends if the consumer stopped early
+        while thread.is_alive():
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()

@@ -34,9 +34,10 @@ def main(out: str) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     from PySide6.QtWidgets import QApplication
 
-    from assistant.models import offline_workspace
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/workspace.py
     from assistant.samples import write_pdf, write_samples
     from assistant.settings import load_settings
+    from benchmarks.workspace import offline_workspace
     from ui.controller import Controller
     from ui.main_window import MainWindow
 

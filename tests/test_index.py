@@ -4,14 +4,14 @@ import os
 import threading
 import time
 
-import pytest
-
 import pdfs
+import pytest
+from conftest import E5, MINILM
+
 from assistant.engine import build_assistant
 from assistant.errors import ConfigError, EmbeddingMismatchError, IndexLockedError
 from assistant.samples import write_pdf
 from assistant.store import WriterLock
-from conftest import E5, MINILM
 
 
 def run(assistant, paths, collection=None, cancel=None):

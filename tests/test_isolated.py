@@ -7,14 +7,14 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT, SMOLLM
 
 from assistant.engine import build_assistant
-from assistant.errors import AssistantError, BackendError
+from assistant.errors import BackendError
 from assistant.llm import GenerationOptions
 from assistant.llm.isolated import IsolatedLlamaCppBackend
 from assistant.models import Registry
 from assistant.types import Answer
-from conftest import ROOT, SMOLLM
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -100,13 +100,12 @@ def test_killed_child_raises_then_a_new_one_starts(backend):
     assert backend.pid not in (None, first)
 
 
+@pytest.mark.timeout(120)  # a hang guard, not a speed check
 def test_invalid_gguf_fails_in_the_constructor(tmp_path):
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + bytes(range(256)) * 16)
-    started = time.monotonic()
-    with pytest.raises(AssistantError, match="broken.gguf"):
+    with pytest.raises(BackendError, match="broken.gguf"):
         IsolatedLlamaCppBackend(str(bad), "broken", n_ctx=512, n_gpu_layers=0)
-    assert time.monotonic() - started < 60
 
 
 def test_close_ends_the_child(backend):
@@ -148,11 +147,9 @@ def test_interrupt_while_reading_the_prompt_ends_quietly(backend):
     t = threading.Thread(target=run)
     t.start()
     time.sleep(0.3)  # sent, still reading ~1,500 tokens on the CPU
-    started = time.monotonic()
     backend.interrupt()
-    t.join(30)
+    t.join(30)  # not stuck until the prompt is read and the answer written
     assert not t.is_alive() and not errors and pieces == []
-    assert time.monotonic() - started < 10
     assert gone(first_pid)
     assert "".join(backend.stream(STORY, SHORT))  # the next request starts a new child
     assert backend.pid != first_pid

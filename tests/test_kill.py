@@ -8,10 +8,10 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT
 
 from assistant.engine import build_assistant
 from assistant.samples import write_pdf
-from conftest import ROOT
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 

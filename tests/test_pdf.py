@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
+import pdfs
 import pytest
 
-import pdfs
 from assistant.samples import SAMPLES, write_pdf
 from indexers.pdf import parse_files
 

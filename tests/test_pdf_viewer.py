@@ -8,6 +8,7 @@ import re
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
+import pdfs
 import pytest
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage
@@ -15,7 +16,6 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import QLabel
 
-import pdfs
 from assistant.samples import write_pdf
 from indexers.pdf import extract
 from ui.pdf_viewer import PdfViewer

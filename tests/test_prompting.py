@@ -109,11 +109,12 @@ def test_no_passage_passing_the_threshold_means_not_found():
 
 def test_real_tokenizer_sees_no_special_tokens_in_neutralised_text():
     """SmolLM2 uses ChatML: `<|im_start|>` in a PDF must not become its control token."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
     import llama_cpp
 
     from assistant.models import PACKAGED
-    from importlib.util import find_spec
-    from pathlib import Path
 
     pkg, rel = PACKAGED["smollm2-135m-instruct-q4_1"]
     path = Path(list(find_spec(pkg).submodule_search_locations)[0]) / rel

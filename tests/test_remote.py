@@ -9,13 +9,13 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import E5, free_port, run_cli, start_server, stop_server
 
 from assistant.engine import build_assistant
 from assistant.errors import BackendError
 from assistant.llm import GenerationOptions
 from assistant.llm.remote import RemoteBackend
 from assistant.models import PACKAGED
-from conftest import E5, free_port, run_cli, start_server, stop_server
 
 KEY = "test-key-not-secret"
 

@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, run_cli
 
 from assistant import keys
 from assistant.errors import AssistantError, ConfigError, ModelNotFoundError
 from assistant.models import Registry, add, pull
 from assistant.settings import config_file, load_settings, save_settings
-from conftest import ROOT, run_cli
 
 
 def test_precedence_flag_over_env_over_file_over_default(tmp_path):

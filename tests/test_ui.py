@@ -80,6 +80,11 @@ def test_from_an_empty_app_to_a_cited_page(qtbot, open_window, settings_for, sam
     assert final.finished and not final.cancelled and final.count("indexed") == 5
     assert events[-1].files_done == events[-1].files_total == 5
     assert any(e.pages_per_s > 0 for e in events)
+    # each event is a snapshot of its moment, not one object the worker kept changing
+    done = [e.files_done for e in events]
+    assert done == sorted(done) and done[0] < done[-1] and len({id(e) for e in events}) == len(events)
+    with pytest.raises(AttributeError):
+        events[0].files_done = 99
     assert "5 indexed" in window.last_index_message
     assert window.progress.isHidden()  # the bar goes away when done
     states = [window.documents.topLevelItem(i).text(1) for i in range(window.documents.topLevelItemCount())]
@@ -241,14 +246,14 @@ def test_rename_and_delete_collections(qtbot, open_window, settings_for, samples
     assert window.controller.engine.collection_status("renamed").store_chunks > 0
     assert window.current_chat().turns[0].question == QUESTION  # the chat moved with it
     window.rename_to("bad name!")
-    assert "cannot be a collection name" in window.error_label.text()
+    assert "invalid collection name 'bad name!'" in window.error_label.text()
 
     from PySide6.QtWidgets import QMessageBox
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     window.delete_action.trigger()
     assert window.collection_list.count() == 0 and window.collection == ""
-    assert window.controller.engine.ledger.collections() == []
+    assert window.controller.engine.collection_names() == []
 
 
 def test_settings_dialog_tests_the_connection_and_saves(qtbot, open_window, settings_for):

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             QMessageBox.critical(None, app.translate("main", "Archive Assistant"), str(e))
         return 2
     window = MainWindow(Controller(settings))
-    if args.collection and window.controller.engine.ledger.collection(args.collection) is not None:
+    if args.collection and window.controller.has_collection(args.collection):
         window.set_collection(args.collection)
         window.refresh_collections()
     elif args.collection:

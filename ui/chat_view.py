@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
@@ -20,8 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.chats import Chat, Turn
-
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+from assistant.markers import MARKER, numbers
 
 
 class ChatView(QWidget):
@@ -137,9 +135,8 @@ class ChatView(QWidget):
             return "".join(out) + "<hr/>"
         body = html.escape(turn.text.strip()).replace("\n", "<br/>")
         if turn.cited:
-            body = _MARKER.sub(lambda m: ", ".join(
-                f"<a href='source:{index}/{n.strip()}'>[{n.strip()}]</a>"
-                for n in re.split(r"[,;]", m.group(1))), body)
+            body = MARKER.sub(lambda m: ", ".join(
+                f"<a href='source:{index}/{n}'>[{n}]</a>" for n in numbers(m)), body)
         out.append(f"<p>{body}</p>")
         if turn.stopped:
             out.append(f"<p class='meta'>{html.escape(self.tr('(stopped before the end)'))}</p>")
@@ -180,14 +177,6 @@ class ChatView(QWidget):
         cursor.insertText(text)
         self.transcript.setTextCursor(cursor)
         self.transcript.ensureCursorVisible()
-
-    def live_text(self) -> str:
-        if self._live_start < 0:
-            return ""
-        cursor = self.transcript.textCursor()
-        cursor.setPosition(self._live_start)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        return cursor.selectedText().replace("\u2029", "\n")
 
     def finish_answer(self) -> None:
         self.status.clear()

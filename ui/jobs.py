@@ -17,7 +17,7 @@ from assistant.errors import AssistantError, IndexLockedError, ModelNotFoundErro
 
 def explain(error: AssistantError) -> str:
     """The engine's message, plus where the fix is in the app when it names a CLI command."""
-    if isinstance(error, ModelNotFoundError) and str(error).startswith("embedding model"):
+    if isinstance(error, ModelNotFoundError) and error.kind == "embedding":
         return str(error) + " " + QCoreApplication.translate(
             "Job", "In the app: Settings (Ctrl+,) → Download the embedding model, or Use bundled small models.")
     if isinstance(error, ModelNotFoundError):
@@ -40,12 +40,9 @@ class Job(QObject):
         super().__init__(parent)
         self.work = work
         self.cancel = threading.Event()
-        self.error = ""
-        self.running = False
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> "Job":
-        self.running = True
         self._thread.start()
         return self
 
@@ -61,14 +58,11 @@ class Job(QObject):
             for value in self.work(self.cancel):
                 self.item.emit(value)
         except AssistantError as e:
-            self.error = explain(e)
-            self.failed.emit(self.error)
+            self.failed.emit(explain(e))
         except Exception as e:  # a bug or a library failure: report it, keep the window alive
             traceback.print_exc()
-            self.error = f"{type(e).__name__}: {e}"
-            self.failed.emit(self.error)
+            self.failed.emit(f"{type(e).__name__}: {e}")
         finally:
-            self.running = False
             self.done.emit()
 
 

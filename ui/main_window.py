@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -32,8 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.chats import Chat, chat_to_markdown, turn_to_markdown
-from assistant.engine import check_collection_name
-from assistant.errors import ConfigError
 from ui.chat_view import ChatView
 from ui.controller import Controller
 from ui.pdf_viewer import PdfViewer
@@ -50,8 +47,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.controller = controller
         self.collection = controller.settings.collection  # opened first when it exists
-        self.chats: list[Chat] = []
-        self.chat_index = 0
         self.last_index_message = ""
         self._shown = None  # the collection whose chats are on screen
         self._documents_refreshed = 0.0
@@ -70,7 +65,6 @@ class MainWindow(QMainWindow):
         c.answer_piece.connect(self._on_answer_piece)
         c.answer_finished.connect(self._on_answer_finished)
         c.error.connect(self.show_error)
-        c.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
         c.busy_changed.connect(self._update_actions)
         self.refresh_collections()
 
@@ -217,11 +211,8 @@ class MainWindow(QMainWindow):
 
     def set_collection(self, name: str) -> None:
         self.collection = self._shown = name
-        self.chats = self.controller.chats(name) if name else []
-        if name and not self.chats:
-            self.chats = [self.controller.new_chat()]
-        self.chat_index = len(self.chats) - 1
-        self.chat_view.set_chats(self.chats, max(self.chat_index, 0))
+        self.controller.open_collection(name)
+        self.chat_view.set_chats(self.controller.chats, self.controller.chat_index)
         if not name:
             self.chat_view.transcript.setHtml("<h3>" + self.tr("Welcome") + "</h3><p>" + self.tr(
                 "Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this "
@@ -253,18 +244,13 @@ class MainWindow(QMainWindow):
             len(records), model or self.tr("(not yet)"), ", ".join(roots) or self.tr("none yet")))
 
     def _valid_name(self, name: str) -> bool:
-        try:
-            check_collection_name(name)
-            return True
-        except ConfigError:
-            pass
-        self.show_error(self.tr("'{0}' cannot be a collection name: use letters, digits, '.', '_' or '-' "
-                                "(at most 63, starting with a letter or digit).").format(name))
-        return False
+        problem = self.controller.name_problem(name)
+        if problem:
+            self.show_error(problem)
+        return not problem
 
     def new_collection(self) -> None:
-        name, ok = QInputDialog.getText(self, self.tr("New collection"), self.tr(
-            "Name (letters, digits, '.', '_', '-'):"))
+        name, ok = QInputDialog.getText(self, self.tr("New collection"), self.tr("Name of the new collection:"))
         if ok and name.strip():
             self.create_collection(name.strip())
 
@@ -315,9 +301,7 @@ class MainWindow(QMainWindow):
         if self.collection:
             self.controller.index(self.collection, paths)
             return
-        first = Path(paths[0])
-        name = re.sub(r"[^A-Za-z0-9._-]+", "-", first.name if first.is_dir() else first.parent.name).strip("-._")
-        self.create_collection((name or "documents")[:63], paths)
+        self.create_collection(self.controller.suggest_name(paths[0]), paths)
 
     def reindex(self) -> None:
         if self.collection:
@@ -367,18 +351,11 @@ class MainWindow(QMainWindow):
 
     # ---- chat
     def current_chat(self) -> Chat | None:
-        return self.chats[self.chat_index] if self.chats and 0 <= self.chat_index < len(self.chats) else None
+        return self.controller.current_chat()
 
     def ask(self, question: str) -> None:
-        if not self.collection:
-            self.show_error(self.tr("Create a collection and add documents before asking."))
-            return
-        chat = self.current_chat()
-        if chat is None:
-            self.new_chat()
-            chat = self.current_chat()
         self.error_bar.hide()
-        self.controller.ask(self.collection, self.chats, chat, question)
+        self.controller.ask(question)
 
     def _on_answer_started(self, collection: str, question: str) -> None:
         self.chat_view.begin_answer(question)
@@ -391,21 +368,17 @@ class MainWindow(QMainWindow):
     def _on_answer_finished(self, collection: str, turn) -> None:
         if collection == self.collection:
             self.chat_view.finish_answer()
-            self.chat_view.set_chats(self.chats, self.chat_index)
+            self.chat_view.set_chats(self.controller.chats, self.controller.chat_index)
         if turn.error:
             self.show_error(turn.error)
         self.chat_view.question.setFocus()
 
     def new_chat(self) -> None:
-        chat = self.current_chat()
-        if chat is not None and not chat.turns:
-            return
-        self.chats.append(self.controller.new_chat())
-        self.chat_index = len(self.chats) - 1
-        self.chat_view.set_chats(self.chats, self.chat_index)
+        if self.controller.new_chat():
+            self.chat_view.set_chats(self.controller.chats, self.controller.chat_index)
 
     def select_chat(self, index: int) -> None:
-        self.chat_index = index
+        self.controller.select_chat(index)
         self.chat_view.show_chat(self.current_chat())
 
     def open_source(self, turn_index: int, n: int) -> None:

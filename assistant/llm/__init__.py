@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-Message = dict[str, str]
+from assistant.types import Message
+
+__all__ = ["ChatBackend", "GenerationOptions", "Message"]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Iterator
 
-from assistant.errors import AssistantError, BackendError, ConfigError
+from assistant.errors import BackendError, ConfigError
 from assistant.llm import ChatBackend, GenerationOptions, Message
 
 
@@ -45,7 +45,7 @@ class LlamaCppBackend(ChatBackend):
                                        n_threads=n_threads or None, n_threads_batch=n_threads or os.cpu_count(),
                                        verbose=False)
         except Exception as e:
-            raise AssistantError(f"cannot load {model_path} with llama.cpp ({e}); check the file is a "
+            raise BackendError(f"cannot load {model_path} with llama.cpp ({e}); check the file is a "
                                  "complete GGUF and that there is enough memory (lower n_ctx or "
                                  "n_gpu_layers)") from None
         self.n_ctx = self.llm.n_ctx()

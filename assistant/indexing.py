@@ -3,25 +3,25 @@
 Incremental and resumable: a cheap size+mtime check first, the content hash to confirm; changed files
 are replaced, deleted files' chunks removed. A file is marked pending in the ledger before its chunks are
 written and indexed after, so a run killed midway leaves nothing the next run does not repair.
-Progress is a generator of events, so the CLI draws a bar and the desktop app emits Qt signals.
+Progress is a generator of frozen snapshots, so the CLI draws a bar and the desktop app hands each one
+to its UI thread while the job goes on.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import os
-import queue
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from assistant.embedding import Embedder
 from assistant.ledger import FileRecord, Ledger
 from assistant.store import Store
 from indexers.chunking import chunk_pages, make_splitter
-from indexers.pdf import ParseResult, parse_files
+from indexers.files import discover, file_sha256, under
+from indexers.pdf import ParseResult, parse_ahead
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,9 @@ class FileOutcome:
     empty_pages: int = 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Progress:
-    """One event of an indexing run; the last one has `finished` set and all outcomes."""
+    """One event of an indexing run, as it stood then; the last one has `finished` set."""
 
     files_total: int = 0
     files_done: int = 0
@@ -44,7 +44,7 @@ class Progress:
     chunks_done: int = 0
     elapsed_s: float = 0.0
     current: FileOutcome | None = None
-    outcomes: list[FileOutcome] = field(default_factory=list)
+    outcomes: tuple[FileOutcome, ...] = ()
     finished: bool = False
     cancelled: bool = False
     to_parse: int = 0
@@ -73,38 +73,24 @@ class IndexOptions:
     parse_workers: int = 0
 
 
-def discover(paths: Iterable[str]) -> tuple[list[str], list[str], list[FileOutcome]]:
-    """(files, roots, problems): PDFs under folders (recursively) and files named directly."""
-    files: dict[str, None] = {}
-    roots, problems = [], []
-    for raw in paths:
-        p = Path(raw).expanduser()
-        if not p.exists():
-            problems.append(FileOutcome(str(p), "failed", "no such file or folder"))
-            continue
-        p = p.resolve()
-        roots.append(str(p))
-        if p.is_dir():
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.lower().endswith(".pdf") and not name.startswith("."):
-                        files[str(Path(dirpath) / name)] = None
-        else:
-            files[str(p)] = None
-    return list(files), roots, problems
+class _Tally:
+    """The job's running totals (its own, never shared); `snapshot` freezes them into a Progress."""
 
+    def __init__(self, files_total: int):
+        self.start = time.monotonic()
+        self.state = Progress(files_total=files_total)
+        self.outcomes: list[FileOutcome] = []
 
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    def update(self, **changes) -> None:
+        self.state = dataclasses.replace(self.state, **changes)
 
-
-def _under(path: str, roots: list[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+    def snapshot(self, outcome: FileOutcome | None = None, **changes) -> Progress:
+        if outcome is not None:
+            self.outcomes.append(outcome)
+            changes["files_done"] = self.state.files_done + (outcome.status != "removed")
+        self.update(current=outcome, elapsed_s=time.monotonic() - self.start, outcomes=tuple(self.outcomes),
+                    **changes)
+        return self.state
 
 
 def recover(ledger: Ledger, store: Store, collection: str) -> int:
@@ -124,37 +110,29 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
 
     `embedder` is called only when a file needs embedding, so a re-scan of unchanged files loads no model.
     """
-    start = time.monotonic()
     cancel = cancel or threading.Event()
     recover(ledger, store, collection)
-    files, roots, problems = discover(paths)
-    ledger.add_roots(collection, roots)
+    found = discover(paths)
+    ledger.add_roots(collection, found.roots)
     known = ledger.files(collection)
-    prog = Progress(files_total=len(files) + len(problems))
-    prog.outcomes.extend(problems)
-    prog.files_done = len(problems)
+    tally = _Tally(len(found.files) + len(found.missing))
+    for path in found.missing:
+        tally.outcomes.append(FileOutcome(path, "failed", "no such file or folder"))
+    tally.update(files_done=len(found.missing))
 
-    def emit(outcome: FileOutcome | None = None) -> Progress:
-        if outcome is not None:
-            prog.outcomes.append(outcome)
-            prog.files_done += outcome.status != "removed"
-        prog.current = outcome
-        prog.elapsed_s = time.monotonic() - start
-        return prog
-
-    present = set(files)
-    for path, rec in known.items():
-        if _under(path, roots) and path not in present and not os.path.exists(path):
+    present = set(found.files)
+    for path in known:
+        if under(path, found.roots) and path not in present and not os.path.exists(path):
             store.delete_file(path)
             ledger.remove_file(collection, path)
-            yield emit(FileOutcome(path, "removed", "file no longer exists"))
+            yield tally.snapshot(FileOutcome(path, "removed", "file no longer exists"))
 
     to_parse, stats = [], {}
-    for path in files:
+    for path in found.files:
         try:
             st = os.stat(path)
         except OSError as e:
-            yield emit(FileOutcome(path, "failed", f"cannot read file: {e.strerror}"))
+            yield tally.snapshot(FileOutcome(path, "failed", f"cannot read file: {e.strerror}"))
             continue
         stats[path] = st
         rec = known.get(path)
@@ -164,14 +142,16 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
                 ledger.touch(collection, path, st.st_size, st.st_mtime_ns)
                 same = True
             if same:
-                yield emit(FileOutcome(path, "unchanged", rec.reason, rec.pages, rec.chunks, rec.empty_pages))
+                yield tally.snapshot(FileOutcome(path, "unchanged", rec.reason, rec.pages, rec.chunks,
+                                                 rec.empty_pages))
                 continue
         to_parse.append(path)
-    prog.to_parse = len(to_parse)
+    tally.update(to_parse=len(to_parse))
 
     model, splitter = None, None
-    for result in _parse_in_background(to_parse, options, cancel):
-        prog.parsed += 1
+    for result in parse_ahead(to_parse, cancel=cancel, workers=options.parse_workers,
+                              timeout_s=options.parse_timeout_s, max_memory_mb=options.parse_memory_mb):
+        parsed = tally.state.parsed + 1
         st = stats[result.file]
         try:
             sha = file_sha256(result.file)
@@ -184,7 +164,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             if result.file in known:
                 store.delete_file(result.file)
             ledger.mark_failed(collection, base)
-            yield emit(FileOutcome(result.file, "failed", result.error))
+            yield tally.snapshot(FileOutcome(result.file, "failed", result.error), parsed=parsed)
             continue
         if model is None:
             model = embedder()
@@ -201,62 +181,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
                          status="indexed", reason=note, pages=n_pages, empty_pages=result.empty_pages,
                          chunks=len(chunks))
         ledger.mark_indexed(collection, rec, [c.id for c in chunks])
-        prog.pages_done += n_pages
-        prog.chunks_done += len(chunks)
-        yield emit(FileOutcome(result.file, "indexed", note, n_pages, len(chunks), result.empty_pages))
-    prog.cancelled = cancel.is_set()
-    prog.finished = True
-    yield emit()
-
-
-def _parse_in_background(paths: list[str], options: IndexOptions,
-                         cancel: threading.Event) -> Iterator[ParseResult]:
-    """Parse in a thread feeding a small queue, so workers keep parsing while this thread embeds."""
-    if not paths:
-        return
-    q: queue.Queue = queue.Queue(maxsize=8)
-    done = object()
-
-    def feed() -> None:
-        gen = parse_files(paths, workers=options.parse_workers, timeout_s=options.parse_timeout_s,
-                          max_memory_mb=options.parse_memory_mb)
-        try:
-            for result in gen:
-                while not cancel.is_set():
-                    try:
-                        q.put(result, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if cancel.is_set():
-                    break
-        except BaseException as e:  # surfaces in the consumer
-            q.put(e)
-        finally:
-            gen.close()
-            q.put(done)
-
-    thread = threading.Thread(target=feed, name="pdf-parse", daemon=True)
-    thread.start()
-    try:
-        while not cancel.is_set():
-            try:
-                item = q.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if item is done:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        cancel_was = cancel.is_set()
-        cancel.set()  # stop the feeder if the consumer stopped early
-        while thread.is_alive():
-            try:
-                q.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        thread.join()
-        if not cancel_was:
-            cancel.clear()
+        yield tally.snapshot(FileOutcome(result.file, "indexed", note, n_pages, len(chunks), result.empty_pages),
+                             parsed=parsed, pages_done=tally.state.pages_done + n_pages,
+                             chunks_done=tally.state.chunks_done + len(chunks))
+    yield tally.snapshot(cancelled=cancel.is_set(), finished=True)

@@ -1,0 +1,143 @@
+"""Answering a question, as a short sequence of stages: retrieve -> decide -> prompt -> generate -> cite.
+
+Each stage is a function of its own (testable with a scripted backend and a hashing embedder);
+`answer_stream` runs them in order and is what the engine calls.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+from assistant.citations import AnswerFilter, build_answer
+from assistant.llm import ChatBackend, GenerationOptions, Message
+from assistant.prompting import Prompt, build_prompt
+from assistant.retrieval import Retriever, relevant
+from assistant.types import Answer, Hit, Timings
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    hits: tuple[Hit, ...]  # the top k, best first
+    seconds: float
+
+
+def retrieve(retriever: Retriever, question: str, k: int) -> Retrieved:
+    t0 = time.perf_counter()
+    hits = retriever.search(question, k)
+    return Retrieved(tuple(hits), time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to ask the model at all, and with which passages."""
+
+    answer: bool
+    passages: tuple[Hit, ...]
+    reason: str = ""
+
+
+def decide(hits: Sequence[Hit], min_score: float) -> Decision:
+    """Refuse without calling the model when no passage reaches the relevance threshold."""
+    passing = relevant(hits, min_score)
+    if not passing:
+        return Decision(False, (), f"no passage reaches the relevance threshold {min_score:g}")
+    return Decision(True, tuple(passing))
+
+
+@dataclass(frozen=True)
+class Generated:
+    """How a generation went: the raw text (markers as written) and when its pieces came."""
+
+    raw: str
+    pieces: int
+    started: float  # perf_counter when the request was sent
+    first: float | None  # perf_counter of the first piece
+    ended: float
+    stopped: bool
+
+
+def generate(backend: ChatBackend, messages: list[Message], options: GenerationOptions, n_blocks: int,
+             stop: threading.Event | None = None) -> Iterator[str | Generated]:
+    """Stream what the user should see of the answer (sentinel held back, bad markers dropped); the last
+    item is the Generated record. `stop` ends it after the piece in hand."""
+    shown = AnswerFilter(n_blocks)
+    raw: list[str] = []
+    started, first = time.perf_counter(), None
+    stream = backend.stream(messages, options)
+    try:
+        for piece in stream:
+            if first is None:
+                first = time.perf_counter()
+            raw.append(piece)
+            if stop is not None and stop.is_set():
+                break
+            out = shown.feed(piece)
+            if out:
+                yield out
+    finally:
+        stream.close()  # releases the local model's lock when stopped early
+    tail = shown.flush()
+    if tail:
+        yield tail
+    stopped = stop is not None and stop.is_set()
+    yield Generated("".join(raw), len(raw), started, first, time.perf_counter(), stopped)
+
+
+def answer_timings(gen: Generated, t0: float, retrieve_s: float, load_s: float) -> Timings:
+    """Answering time from `t0` (retrieval start, model loading excluded); decode speed counts the pieces
+    after the first over the time since the first, so reading the prompt is not in it."""
+    decode_s = gen.ended - gen.first if gen.first is not None else 0.0
+    return Timings(retrieve_s=round(retrieve_s, 4), load_s=round(load_s, 3),
+                   first_token_s=round(gen.first - t0, 4) if gen.first is not None else None,
+                   total_s=round(gen.ended - t0, 4),
+                   tokens_per_s=round((gen.pieces - 1) / decode_s, 2) if gen.pieces > 1 and decode_s > 0 else None)
+
+
+def stopped_answer(question: str, backend: str, model: str, timings: Timings) -> Answer:
+    """Stopped before any text: no answer, and not a claim that the documents lack one."""
+    return Answer(question=question, text="", found=False, citations=(), retrieved=(), backend=backend,
+                  model=model, timings=timings)
+
+
+def answer_stream(question: str, *, retriever: Retriever, k: int, min_score: float,
+                  backend: Callable[[], ChatBackend], configured: tuple[str, str], options: GenerationOptions,
+                  history: Sequence[tuple[str, str]] = (), stop: threading.Event | None = None,
+                  load_s: float = 0.0) -> Iterator[str | Answer]:
+    """Yield answer text as it is generated, then the final Answer (always last).
+
+    `backend` is called only when the model is needed, so a refusal loads none; `configured` is the
+    (backend, model) named in a refusal; `load_s` is the time already spent loading the embedder.
+    """
+    t0 = time.perf_counter()
+    found = retrieve(retriever, question, k)
+    decision = decide(found.hits, min_score)
+    if not decision.answer:  # answered without loading the language model
+        yield build_answer(question, "", [], backend=configured[0], model=configured[1],
+                           timings=Timings(retrieve_s=round(found.seconds, 4), load_s=round(load_s, 3),
+                                           total_s=round(time.perf_counter() - t0, 4)),
+                           threshold_passed=False)
+        return
+    t_load = time.perf_counter()
+    chat = backend()
+    loaded = time.perf_counter() - t_load
+    load_s, t0 = load_s + loaded, t0 + loaded  # model loading is not answering time
+    prompt: Prompt = build_prompt(question, decision.passages, count_tokens=chat.count_tokens, n_ctx=chat.n_ctx,
+                                  answer_tokens=options.max_tokens, history=history)
+    early = Timings(retrieve_s=round(found.seconds, 4), load_s=round(load_s, 3))
+    if stop is not None and stop.is_set():  # stopped while the models loaded: no generation
+        yield stopped_answer(question, chat.name, chat.model, early)
+        return
+    gen = None
+    for item in generate(chat, prompt.messages, options, len(prompt.hits), stop):
+        if isinstance(item, Generated):
+            gen = item
+        else:
+            yield item
+    if gen.stopped and not gen.raw.strip():
+        yield stopped_answer(question, chat.name, chat.model, early)
+        return
+    yield build_answer(question, gen.raw, prompt.hits, backend=chat.name, model=chat.model,
+                       timings=answer_timings(gen, t0, found.seconds, load_s))
