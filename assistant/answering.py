@@ -14,7 +14,8 @@ from typing import Callable, Iterator, Sequence
 from assistant.citations import AnswerFilter, build_answer
 from assistant.llm import ChatBackend, GenerationOptions, Message
 from assistant.prompting import Prompt, build_prompt
-from assistant.retrieval import Retriever, relevant
+from assistant.refusal import Decision, Refusal
+from assistant.retrieval import Retriever
 from assistant.types import Answer, Hit, Timings
 
 
@@ -30,21 +31,9 @@ def retrieve(retriever: Retriever, question: str, k: int) -> Retrieved:
     return Retrieved(tuple(hits), time.perf_counter() - t0)
 
 
-@dataclass(frozen=True)
-class Decision:
-    """Whether to ask the model at all, and with which passages."""
-
-    answer: bool
-    passages: tuple[Hit, ...]
-    reason: str = ""
-
-
-def decide(hits: Sequence[Hit], min_score: float) -> Decision:
-    """Refuse without calling the model when no passage reaches the relevance threshold."""
-    passing = relevant(hits, min_score)
-    if not passing:
-        return Decision(False, (), f"no passage reaches the relevance threshold {min_score:g}")
-    return Decision(True, tuple(passing))
+def decide(refusal: Refusal, hits: Sequence[Hit], k: int) -> Decision:
+    """Refuse without calling the model when the passages do not look like an answer (assistant/refusal.py)."""
+    return refusal.decide(hits, k)
 
 
 @dataclass(frozen=True)
@@ -102,7 +91,7 @@ def stopped_answer(question: str, backend: str, model: str, timings: Timings) ->
                   model=model, timings=timings)
 
 
-def answer_stream(question: str, *, retriever: Retriever, k: int, min_score: float,
+def answer_stream(question: str, *, retriever: Retriever, k: int, refusal: Refusal,
                   backend: Callable[[], ChatBackend], configured: tuple[str, str], options: GenerationOptions,
                   history: Sequence[tuple[str, str]] = (), stop: threading.Event | None = None,
                   load_s: float = 0.0) -> Iterator[str | Answer]:
@@ -113,12 +102,12 @@ def answer_stream(question: str, *, retriever: Retriever, k: int, min_score: flo
     """
     t0 = time.perf_counter()
     found = retrieve(retriever, question, k)
-    decision = decide(found.hits, min_score)
+    decision = decide(refusal, found.hits, k)
     if not decision.answer:  # answered without loading the language model
         yield build_answer(question, "", [], backend=configured[0], model=configured[1],
                            timings=Timings(retrieve_s=round(found.seconds, 4), load_s=round(load_s, 3),
                                            total_s=round(time.perf_counter() - t0, 4)),
-                           threshold_passed=False)
+                           threshold_passed=False, refused=decision)
         return
     t_load = time.perf_counter()
     chat = backend()

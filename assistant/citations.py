@@ -119,7 +119,7 @@ def best_quote(passage: str, claims: Iterable[str], limit: int = 300) -> str:
 
 
 def build_answer(question: str, raw_text: str, given: Sequence[Hit], *, backend: str, model: str,
-                 timings: Timings, threshold_passed: bool = True) -> Answer:
+                 timings: Timings, threshold_passed: bool = True, refused=None) -> Answer:
     text, used = clean_markers(raw_text.strip(), len(given))
     found = threshold_passed and bool(given) and not says_not_found(text) and bool(text)
     if not found:
@@ -134,4 +134,4 @@ def build_answer(question: str, raw_text: str, given: Sequence[Hit], *, backend:
                                   quote=best_quote(hit.chunk.text, claims), score=hit.score))
     citations.sort(key=lambda c: c.n)
     return Answer(question=question, text=text, found=found, citations=tuple(citations),
-                  retrieved=tuple(given), backend=backend, model=model, timings=timings)
+                  retrieved=tuple(given), backend=backend, model=model, timings=timings, refused=refused)

@@ -37,6 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--n-gpu-layers", type=int, help="layers on the GPU (-1 all, 0 none)")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
 
+    se = with_common(sub.add_parser("search", help="ranked files and pages for a question, without a "
+                                    "language model"))
+    se.add_argument("question")
+    se.add_argument("-k", type=int, default=10, help="pages to list (default 10)")
+    se.add_argument("--json", action="store_true", help="print one JSON object")
+
+    ev = with_common(sub.add_parser("eval", help="measure retrieval and refusal on a questions file"))
+    ev.add_argument("--questions", required=True, metavar="FILE.jsonl",
+                    help='one JSON object a line: {"question": ..., "file": "name.pdf" or null, "page": 12}')
+    ev.add_argument("-k", type=int, default=10, help="files and pages considered (default 10)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object: summary and every question")
+
     st = sub.add_parser("status", help="collections, counts, models, backends, GPU offload")
     st.add_argument("--json", action="store_true")
 
@@ -97,8 +109,8 @@ def _run(args) -> int:
 
     assistant = build_assistant(settings)
     try:
-        return {"index": _index, "ask": _ask, "status": _status, "models": _models,
-                "collection": _collection}[args.command](assistant, args)
+        return {"index": _index, "ask": _ask, "search": _search, "eval": _eval, "status": _status,
+                "models": _models, "collection": _collection}[args.command](assistant, args)
     finally:
         assistant.close()
 
@@ -157,9 +169,16 @@ def _index(assistant, args) -> int:
     return 0
 
 
+def _refusal_json(decision) -> dict | None:
+    if decision is None or decision.answer:
+        return None
+    return {"reason": decision.reason, "score": decision.score, "threshold": round(decision.threshold, 4)}
+
+
 def _answer_json(answer) -> dict:
     t = answer.timings
     return {"question": answer.question, "answer": answer.text, "found": answer.found,
+            "refused": _refusal_json(answer.refused),
             "citations": [asdict(c) for c in answer.citations],
             "retrieved": [{"n": i, "file": h.chunk.file, "page": h.chunk.page, "score": h.score}
                           for i, h in enumerate(answer.retrieved, 1)],
@@ -203,6 +222,40 @@ def sources_lines(answer) -> list[str]:
                 *(f"  {display_path(h.chunk.file)}, p. {h.chunk.page} (score {h.score:.2f})"
                   for h in answer.retrieved)]
     return []
+
+
+def _search(assistant, args) -> int:
+    result = assistant.search(args.question, collection=args.collection, k=args.k)
+    if args.json:
+        print(json.dumps({
+            "question": result.question, "refused": _refusal_json(result.decision),
+            "files": [{"file": f.file, "score": f.score, "pages": list(f.pages)} for f in result.files],
+            "pages": [{"file": p.file, "page": p.page, "score": p.score, "passage": p.passage.chunk.text}
+                      for p in result.pages],
+            "retrieve_s": round(result.seconds, 4)}, ensure_ascii=False, indent=2))
+        return 0
+    if not result.pages:
+        print("nothing found: the collection is empty")
+        return 0
+    for i, p in enumerate(result.pages, 1):
+        passage = " ".join(p.passage.chunk.text.split())
+        print(f"{i:>2}. {display_path(p.file)}, p. {p.page}  (score {p.score:.3f})")
+        print(f"    {passage[:240] + ('…' if len(passage) > 240 else '')}")
+    d = result.decision
+    print()
+    print("ask would answer from these passages" if d.answer else f"ask would refuse: {d.reason}")
+    return 0
+
+
+def _eval(assistant, args) -> int:
+    from assistant.evaluation import report_json, report_table
+
+    scored = assistant.evaluate(args.questions, collection=args.collection, k=args.k)
+    if args.json:
+        print(json.dumps(report_json(scored), ensure_ascii=False, indent=2))
+    else:
+        print(report_table(scored))
+    return 0
 
 
 def _status(assistant, args) -> int:

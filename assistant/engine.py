@@ -17,11 +17,15 @@ from assistant.answering import answer_stream
 from assistant.collections import CollectionStatus
 from assistant.embedding import Embedder, RemoteEmbedder, SentenceTransformerEmbedder, prefix_scheme_for
 from assistant.errors import BackendError, ConfigError, EmbeddingMismatchError
+from assistant.evaluation import Scored, load_questions, score
 from assistant.indexing import FileOutcome, IndexOptions, Progress, run_index
+from assistant.languages import detect
 from assistant.ledger import CollectionInfo, FileRecord, Ledger
 from assistant.llm import ChatBackend, GenerationOptions
 from assistant.models import ModelEntry, Registry
+from assistant.refusal import Refusal
 from assistant.retrieval import Retriever, min_score_for
+from assistant.search import SearchResult, search
 from assistant.settings import PER_QUESTION, Settings
 from assistant.store import Store, WriterLock
 from assistant.types import Answer
@@ -184,20 +188,46 @@ class Assistant:
         if not question:
             raise ConfigError("the question is empty")
         s = self.settings
-        name = collections.check_name(collection or s.collection)
-        info = self._ledger.collection(name)
-        if info is None:
-            raise ConfigError(f"collection '{name}' does not exist: index documents first with "
-                              f"`assistant index PATH --collection {name}`")
+        name = self._existing(collection)
         t_load = time.perf_counter()
-        embedder = self._collection_embedder(name)
+        retriever, refusal = self._retrieval(name)
         load_s = time.perf_counter() - t_load
         yield from answer_stream(
-            question, retriever=Retriever(embedder, self.store(name)), k=k or s.top_k,
-            min_score=min_score_for(info.prefix, s.min_score), backend=self.backend,
+            question, retriever=retriever, k=k or s.top_k, refusal=refusal, backend=self.backend,
             configured=(s.backend, s.remote_model if s.backend == "remote" else s.llm_model),
             options=GenerationOptions(max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p),
             history=history, stop=stop, load_s=load_s)
+
+    def _existing(self, collection: str | None) -> str:
+        name = collections.check_name(collection or self.settings.collection)
+        if self._ledger.collection(name) is None:
+            raise ConfigError(f"collection '{name}' does not exist: index documents first with "
+                              f"`assistant index PATH --collection {name}`")
+        return name
+
+    def _retrieval(self, name: str) -> tuple[Retriever, Refusal]:
+        """How `name` is searched, and how its refusals are decided (loads the embedding model)."""
+        info = self._ledger.collection(name)
+        retriever = Retriever(self._collection_embedder(name), self.store(name))
+        threshold = min_score_for(info.prefix, self.settings.min_score)
+        return retriever, Refusal(threshold, "relevance threshold (min_score)")
+
+    def search(self, question: str, *, collection: str | None = None, k: int = 10) -> SearchResult:
+        """Ranked pages and files for `question`, with the refusal `ask` would make; no language model."""
+        question = question.strip()
+        if not question:
+            raise ConfigError("the question is empty")
+        retriever, refusal = self._retrieval(self._existing(collection))
+        return search(retriever, refusal, question, k)
+
+    def evaluate(self, questions_file: str, *, collection: str | None = None, k: int = 10) -> list[Scored]:
+        """Score retrieval and refusal on a questions file (see assistant/evaluation.py)."""
+        name = self._existing(collection)
+        retriever, refusal = self._retrieval(name)
+        store = self.store(name)
+        files = [p for p, r in self._ledger.files(name).items() if r.status == "indexed"]
+        questions = load_questions(questions_file, files, lambda f: detect(store.sample_text(f)))
+        return [score(q, search(retriever, refusal, q.question, max(k, 10))) for q in questions]
 
     def ask(self, question: str, **kw) -> Answer:
         for item in self.ask_stream(question, **kw):

@@ -18,15 +18,29 @@ def min_score_for(prefix: str, configured: float) -> float:
     return configured if configured >= 0 else DEFAULT_MIN_SCORE.get(prefix, 0.25)
 
 
-def relevant(hits: Sequence[Hit], min_score: float) -> list[Hit]:
-    """The hits at or above `min_score`, in their order."""
-    return [h for h in hits if h.score >= min_score]
+def _same_text_key(hit: Hit) -> str:
+    return " ".join(hit.chunk.text.lower().split())[:300]
+
+
+def distinct(hits: Sequence[Hit]) -> list[Hit]:
+    """Hits without repeats of a passage already listed (the same text in copies or repeated pages), so
+    near-identical chunks cannot fill the result list."""
+    seen, out = set(), []
+    for h in hits:
+        key = _same_text_key(h)
+        if key not in seen:
+            seen.add(key)
+            out.append(h)
+    return out
 
 
 class Retriever:
-    def __init__(self, embedder: Embedder, store: Store):
-        self.embedder, self.store = embedder, store
+    """Queries the vector index with a candidate pool larger than k, then keeps distinct passages."""
+
+    def __init__(self, embedder: Embedder, store: Store, pool: int = 50, dedupe: bool = True):
+        self.embedder, self.store, self.pool, self.dedupe = embedder, store, pool, dedupe
 
     def search(self, question: str, k: int) -> list[Hit]:
-        """The `k` nearest passages, best first, whatever their score."""
-        return self.store.query(self.embedder.embed_query(question), k)
+        """The `k` nearest distinct passages, best first, whatever their score."""
+        hits = self.store.query(self.embedder.embed_query(question), max(k, self.pool))
+        return (distinct(hits) if self.dedupe else hits)[:k]

@@ -66,6 +66,11 @@ class Store:
             hits.append(Hit(chunk=chunk, score=round(1.0 - float(dist), 4)))
         return hits
 
+    def sample_text(self, file: str, limit: int = 4) -> str:
+        """Some of `file`'s stored text (a few chunks), e.g. to tell its language."""
+        got = self.collection.get(where={"file": file}, limit=limit, include=["documents"])
+        return "\n".join(got["documents"] or [])
+
     def count(self) -> int:
         return self.collection.count()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from indexers.records import Chunk, Page
 
-__all__ = ["Answer", "Chunk", "Citation", "Hit", "Message", "Page", "Timings"]
+__all__ = ["Answer", "Chunk", "Citation", "Decision", "Hit", "Message", "Page", "Timings"]
 
 # A chat message as the OpenAI API has it ({"role": ..., "content": ...}): the format inside, too.
 Message = dict[str, str]
@@ -31,6 +31,17 @@ class Citation:
     page: int
     quote: str
     score: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to ask the model at all, and with which passages; when not, why (assistant/refusal.py)."""
+
+    answer: bool
+    passages: tuple[Hit, ...]
+    reason: str = ""
+    score: float | None = None  # the best passage's
+    threshold: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -57,3 +68,4 @@ class Answer:
     backend: str
     model: str
     timings: Timings = field(default_factory=Timings)
+    refused: Decision | None = None  # when retrieval refused before any model ran: why

@@ -13,6 +13,7 @@ from assistant.citations import NOT_FOUND_TEXT, AnswerFilter
 from assistant.errors import BackendError
 from assistant.llm import GenerationOptions
 from assistant.prompting import NOT_FOUND_SENTINEL
+from assistant.refusal import Refusal
 from assistant.types import Answer, Chunk, Hit
 
 OPTIONS = GenerationOptions(max_tokens=64, temperature=0.0)
@@ -45,7 +46,7 @@ def run(backend, hits=HITS, *, min_score=0.5, stop=None, history=(), k=5):
         return backend
 
     items = list(answer_stream("When did the archive open?", retriever=FixedRetriever(hits), k=k,
-                               min_score=min_score, backend=get_backend, configured=("local", "configured-model"),
+                               refusal=Refusal(min_score), backend=get_backend, configured=("local", "configured-model"),
                                options=OPTIONS, history=history, stop=stop))
     assert isinstance(items[-1], Answer) and all(isinstance(i, str) for i in items[:-1])
     return items[:-1], items[-1], len(asked)
@@ -59,11 +60,13 @@ def test_retrieve_returns_the_top_k_and_its_time():
 
 
 def test_decide_keeps_passages_at_or_above_the_threshold():
-    d = decide(HITS, 0.85)
-    assert d.answer and d.passages == tuple(HITS[:2])
-    refused = decide(HITS, 0.95)
-    assert not refused.answer and refused.passages == () and "0.95" in refused.reason
-    assert not decide([], 0.0).answer
+    d = decide(Refusal(0.85), HITS, 5)
+    assert d.answer and d.passages == tuple(HITS[:2]) and d.score == 0.91
+    assert decide(Refusal(0.4), HITS, 1).passages == (HITS[0],)  # at most k
+    refused = decide(Refusal(0.95), HITS, 5)
+    assert not refused.answer and refused.passages == () and "0.950" in refused.reason
+    assert (refused.score, refused.threshold) == (0.91, 0.95)
+    assert not decide(Refusal(0.0), [], 5).answer
 
 
 def test_refusal_does_not_load_or_call_the_model():
@@ -72,6 +75,7 @@ def test_refusal_does_not_load_or_call_the_model():
     assert loads == 0 and backend.calls == [] and pieces == []
     assert not answer.found and answer.text == NOT_FOUND_TEXT and answer.citations == ()
     assert (answer.backend, answer.model) == ("local", "configured-model")  # named without loading it
+    assert answer.refused is not None and answer.refused.threshold == 0.99
 
 
 # ---- generate: what the user sees while it streams
@@ -143,7 +147,7 @@ def test_stop_after_the_first_piece_ends_the_stream_there():
                     stop.set()
 
     backend = StopAfterFirst(["One ", "two ", "three ", "four."])
-    for item in answer_stream("q", retriever=FixedRetriever(HITS), k=5, min_score=0.5, backend=lambda: backend,
+    for item in answer_stream("q", retriever=FixedRetriever(HITS), k=5, refusal=Refusal(0.5), backend=lambda: backend,
                               configured=("local", "m"), options=OPTIONS, stop=stop):
         if isinstance(item, str):
             shown.append(item)
@@ -160,7 +164,7 @@ def test_interrupt_while_the_model_reads_the_prompt_ends_without_text():
     result = {}
 
     def ask():
-        result["items"] = list(answer_stream("q", retriever=FixedRetriever(HITS), k=5, min_score=0.5,
+        result["items"] = list(answer_stream("q", retriever=FixedRetriever(HITS), k=5, refusal=Refusal(0.5),
                                              backend=lambda: backend, configured=("local", "m"), options=OPTIONS,
                                              stop=stop))
 

@@ -4,98 +4,98 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../chat_view.py" line="42"/>
+        <location filename="../chat_view.py" line="40"/>
         <source>Chats of this collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="45"/>
-        <location filename="../chat_view.py" line="114"/>
+        <location filename="../chat_view.py" line="43"/>
+        <location filename="../chat_view.py" line="112"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="47"/>
+        <location filename="../chat_view.py" line="45"/>
         <source>Copy answer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="48"/>
+        <location filename="../chat_view.py" line="46"/>
         <source>Copy the last answer with its sources as Markdown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="50"/>
+        <location filename="../chat_view.py" line="48"/>
         <source>Export…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="51"/>
+        <location filename="../chat_view.py" line="49"/>
         <source>Save this chat with its sources as a Markdown file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="54"/>
+        <location filename="../chat_view.py" line="52"/>
         <source>Chat:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="61"/>
+        <location filename="../chat_view.py" line="59"/>
         <source>Conversation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="68"/>
+        <location filename="../chat_view.py" line="66"/>
         <source>Ask a question about the documents in this collection…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="69"/>
+        <location filename="../chat_view.py" line="67"/>
         <source>Question</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="71"/>
+        <location filename="../chat_view.py" line="69"/>
         <source>&amp;Ask</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="74"/>
+        <location filename="../chat_view.py" line="72"/>
         <source>&amp;Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="75"/>
+        <location filename="../chat_view.py" line="73"/>
         <source>Stop the answer (Esc)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="127"/>
+        <location filename="../chat_view.py" line="125"/>
         <source>Ask a question. Answers come only from the documents in this collection and cite file and page; click a source to open the page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="147"/>
+        <location filename="../chat_view.py" line="144"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="148"/>
+        <location filename="../chat_view.py" line="145"/>
         <source>Retrieved passages (not citations; the model did not cite):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="151"/>
+        <location filename="../chat_view.py" line="148"/>
         <source>{0} — p. {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="172"/>
+        <location filename="../chat_view.py" line="169"/>
         <source>Searching the documents and preparing the model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="177"/>
+        <location filename="../chat_view.py" line="174"/>
         <source>Writing the answer… (Esc stops)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -103,27 +103,32 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../controller.py" line="137"/>
+        <location filename="../controller.py" line="161"/>
         <source>Indexing of &apos;{0}&apos; is still running; wait for it or cancel it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="180"/>
+        <location filename="../controller.py" line="225"/>
         <source>Cannot save the chat history: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="185"/>
+        <location filename="../controller.py" line="230"/>
         <source>An answer is still being written; stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="207"/>
+        <location filename="../controller.py" line="233"/>
+        <source>Create a collection and add documents before asking.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="258"/>
         <source>no answer was produced</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="265"/>
+        <location filename="../controller.py" line="313"/>
         <source>Wait for indexing and answering to finish before changing settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -149,354 +154,344 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="57"/>
+        <location filename="../main_window.py" line="54"/>
         <source>Archive Assistant</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="86"/>
+        <location filename="../main_window.py" line="82"/>
         <source>&amp;New collection…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="87"/>
+        <location filename="../main_window.py" line="83"/>
         <source>Add &amp;folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="88"/>
+        <location filename="../main_window.py" line="84"/>
         <source>Add a folder of PDFs to this collection and index it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="89"/>
+        <location filename="../main_window.py" line="85"/>
         <source>Add f&amp;iles…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="90"/>
+        <location filename="../main_window.py" line="86"/>
         <source>&amp;Re-index</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="91"/>
+        <location filename="../main_window.py" line="87"/>
         <source>Index new and changed files of this collection&apos;s folders</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="92"/>
+        <location filename="../main_window.py" line="88"/>
         <source>Re&amp;name…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="93"/>
+        <location filename="../main_window.py" line="89"/>
         <source>&amp;Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="94"/>
+        <location filename="../main_window.py" line="90"/>
         <source>&amp;Settings…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="95"/>
+        <location filename="../main_window.py" line="91"/>
         <source>Focus the question</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="100"/>
+        <location filename="../main_window.py" line="96"/>
         <source>Main</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="112"/>
+        <location filename="../main_window.py" line="108"/>
         <source>Collections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="120"/>
+        <location filename="../main_window.py" line="116"/>
         <source>&lt;b&gt;Collections&lt;/b&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="134"/>
+        <location filename="../main_window.py" line="130"/>
         <source>Documents</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135"/>
+        <location filename="../main_window.py" line="131"/>
         <source>File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135"/>
+        <location filename="../main_window.py" line="131"/>
         <source>State</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135"/>
+        <location filename="../main_window.py" line="131"/>
         <source>Pages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135"/>
+        <location filename="../main_window.py" line="131"/>
         <source>Chunks</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="136"/>
+        <location filename="../main_window.py" line="132"/>
         <source>Details</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="145"/>
+        <location filename="../main_window.py" line="141"/>
         <source>&amp;Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146"/>
+        <location filename="../main_window.py" line="142"/>
         <source>D&amp;ocuments</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="163"/>
+        <location filename="../main_window.py" line="159"/>
         <source>Dismiss</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="182"/>
+        <location filename="../main_window.py" line="178"/>
         <source>Indexing progress</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184"/>
+        <location filename="../main_window.py" line="180"/>
         <source>Cancel indexing</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="201"/>
+        <location filename="../main_window.py" line="197"/>
         <source>{0} documents, {1} pages; embedding model {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="224"/>
+        <location filename="../main_window.py" line="217"/>
         <source>Welcome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="225"/>
+        <location filename="../main_window.py" line="218"/>
         <source>Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this window. Then ask questions: answers come only from your documents, with file and page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238"/>
+        <location filename="../main_window.py" line="231"/>
         <source>indexed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238"/>
+        <location filename="../main_window.py" line="231"/>
         <source>skipped, unchanged</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239"/>
+        <location filename="../main_window.py" line="232"/>
         <source>failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239"/>
+        <location filename="../main_window.py" line="232"/>
         <source>not finished</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239"/>
+        <location filename="../main_window.py" line="232"/>
         <source>removed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250"/>
+        <location filename="../main_window.py" line="243"/>
         <source>{0} documents · embedding model: {1}
 Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251"/>
+        <location filename="../main_window.py" line="244"/>
         <source>(not yet)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251"/>
+        <location filename="../main_window.py" line="244"/>
         <source>none yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="256"/>
-        <source>&apos;{0}&apos; cannot be a collection name: use letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos; (at most 63, starting with a letter or digit).</source>
+        <location filename="../main_window.py" line="253"/>
+        <source>Name of the new collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="261"/>
+        <location filename="../main_window.py" line="253"/>
         <source>New collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="262"/>
-        <source>Name (letters, digits, &apos;.&apos;, &apos;_&apos;, &apos;-&apos;):</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="269"/>
+        <location filename="../main_window.py" line="260"/>
         <source>Creating &apos;{0}&apos; (loading the embedding model)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="276"/>
+        <location filename="../main_window.py" line="267"/>
         <source>Rename collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="276"/>
+        <location filename="../main_window.py" line="267"/>
         <source>New name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="289"/>
+        <location filename="../main_window.py" line="280"/>
         <source>Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="290"/>
+        <location filename="../main_window.py" line="281"/>
         <source>Delete the collection &apos;{0}&apos;, its index and its chats? Your PDF files are not touched.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="297"/>
+        <location filename="../main_window.py" line="288"/>
         <source>Add a folder of PDFs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="302"/>
+        <location filename="../main_window.py" line="293"/>
         <source>Add PDF files</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="302"/>
+        <location filename="../main_window.py" line="293"/>
         <source>PDF files (*.pdf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="324"/>
-        <location filename="../main_window.py" line="343"/>
+        <location filename="../main_window.py" line="313"/>
+        <location filename="../main_window.py" line="332"/>
         <source>Cancelling — files already finished are kept…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="338"/>
+        <location filename="../main_window.py" line="327"/>
         <source>Indexing &apos;{0}&apos;: {1} of {2} files · {3} pages · {4:.1f} pages/s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="341"/>
+        <location filename="../main_window.py" line="330"/>
         <source>about {0} left</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="351"/>
+        <location filename="../main_window.py" line="340"/>
         <source>Indexing stopped with an error; files already finished are kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="354"/>
+        <location filename="../main_window.py" line="343"/>
         <source>&apos;{0}&apos;: {1} indexed, {2} unchanged, {3} failed, {4} removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="358"/>
+        <location filename="../main_window.py" line="347"/>
         <source>Indexing cancelled; finished files were kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="369"/>
-        <source>Create a collection and add documents before asking.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="429"/>
+        <location filename="../main_window.py" line="407"/>
         <source>Q:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="429"/>
+        <location filename="../main_window.py" line="407"/>
         <source>Error:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="429"/>
+        <location filename="../main_window.py" line="407"/>
         <source>(no answer)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="430"/>
+        <location filename="../main_window.py" line="408"/>
         <source>(stopped before the end)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="430"/>
+        <location filename="../main_window.py" line="408"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="431"/>
+        <location filename="../main_window.py" line="409"/>
         <source>Retrieved passages (not citations):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="431"/>
+        <location filename="../main_window.py" line="409"/>
         <source>p.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="432"/>
+        <location filename="../main_window.py" line="410"/>
         <source>Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="432"/>
+        <location filename="../main_window.py" line="410"/>
         <source>Collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="438"/>
+        <location filename="../main_window.py" line="416"/>
         <source>Answer and sources copied as Markdown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="443"/>
+        <location filename="../main_window.py" line="421"/>
         <source>This chat has no answers to export yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="447"/>
+        <location filename="../main_window.py" line="425"/>
         <source>Export chat as Markdown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="448"/>
+        <location filename="../main_window.py" line="426"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="454"/>
+        <location filename="../main_window.py" line="432"/>
         <source>Cannot write {0}: {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="456"/>
+        <location filename="../main_window.py" line="434"/>
         <source>Chat exported to {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="470"/>
+        <location filename="../main_window.py" line="448"/>
         <source>Error: {0}</source>
         <translation type="unfinished"></translation>
     </message>
