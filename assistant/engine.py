@@ -7,6 +7,7 @@ methods is a short call into the stage or module that does the work.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import fields
@@ -23,8 +24,8 @@ from assistant.languages import detect
 from assistant.ledger import CollectionInfo, FileRecord, Ledger
 from assistant.llm import ChatBackend, GenerationOptions
 from assistant.models import ModelEntry, Registry
-from assistant.refusal import Refusal
-from assistant.retrieval import Retriever, min_score_for
+from assistant.refusal import Calibration, Refusal, calibrate
+from assistant.retrieval import Retriever
 from assistant.search import SearchResult, search
 from assistant.settings import PER_QUESTION, Settings
 from assistant.store import Store, WriterLock
@@ -207,10 +208,27 @@ class Assistant:
 
     def _retrieval(self, name: str) -> tuple[Retriever, Refusal]:
         """How `name` is searched, and how its refusals are decided (loads the embedding model)."""
-        info = self._ledger.collection(name)
+        s = self.settings
         retriever = Retriever(self._collection_embedder(name), self.store(name))
-        threshold = min_score_for(info.prefix, self.settings.min_score)
-        return retriever, Refusal(threshold, "relevance threshold (min_score)")
+        if s.min_score >= 0:
+            return retriever, Refusal(s.min_score, "relevance threshold min_score")
+        calibration = self._calibration(name, retriever)
+        return retriever, Refusal(calibration.threshold(s.refusal_margin), "collection's calibrated threshold")
+
+    def _calibration(self, name: str, retriever: Retriever) -> Calibration:
+        """The probes' scores against `name`, measured again whenever its chunks changed."""
+        model, chunks = self._ledger.collection(name).embed_model, self._ledger.totals(name)["chunks"]
+        kept = self._ledger.calibration(name)
+        if kept is not None and kept[:2] == (model, chunks):
+            return Calibration(model, chunks, tuple(json.loads(kept[2])["probe_scores"]))
+
+        def best(question: str) -> float | None:
+            hits = retriever.search(question, 1)
+            return hits[0].score if hits else None
+
+        calibration = calibrate(best, model, chunks)
+        self._ledger.set_calibration(name, model, chunks, json.dumps({"probe_scores": calibration.probe_scores}))
+        return calibration
 
     def search(self, question: str, *, collection: str | None = None, k: int = 10) -> SearchResult:
         """Ranked pages and files for `question`, with the refusal `ask` would make; no language model."""

@@ -22,6 +22,7 @@ from assistant.store import Store
 from indexers.chunking import chunk_pages, make_splitter
 from indexers.files import discover, file_sha256, under
 from indexers.pdf import ParseResult, parse_ahead
+from indexers.quality import degenerate
 
 
 @dataclass(frozen=True)
@@ -171,12 +172,19 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             chunk_tokens = max(16, min(options.chunk_tokens, model.max_tokens - 16))
             splitter = make_splitter(chunk_tokens, options.chunk_overlap_tokens, model.count_tokens)
         chunks = chunk_pages(result.pages, sha, splitter)
+        flags = [degenerate(c.text) for c in chunks]
+        junk = [(c, why) for c, why in zip(chunks, flags) if why]
+        chunks = [c for c, why in zip(chunks, flags) if not why]
         vectors = model.embed_documents([c.text for c in chunks])
         ledger.mark_pending(collection, result.file)
         store.delete_file(result.file)
         store.upsert(chunks, vectors)
         n_pages = len(result.pages) + result.empty_pages
-        note = f"{result.empty_pages} page(s) without text (scanned?)" if result.empty_pages else ""
+        notes = [f"{result.empty_pages} page(s) without text (scanned?)"] if result.empty_pages else []
+        if junk:
+            notes.append(f"{len(junk)} passage(s) of degenerate text left out ({junk[0][1]}, "
+                         f"first on p. {junk[0][0].page})")
+        note = "; ".join(notes)
         rec = FileRecord(path=result.file, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha,
                          status="indexed", reason=note, pages=n_pages, empty_pages=result.empty_pages,
                          chunks=len(chunks))

@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS chunks (
     collection TEXT NOT NULL, path TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (collection, id));
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (collection, path);
+CREATE TABLE IF NOT EXISTS calibration (
+    collection TEXT PRIMARY KEY, embed_model TEXT NOT NULL, chunks INTEGER NOT NULL, data TEXT NOT NULL,
+    created REAL NOT NULL);
 """
 
 
@@ -90,15 +93,24 @@ class Ledger:
         self._tx([("INSERT INTO collections VALUES (?,?,?,?,?)",
                    (info.name, info.embed_model, info.embed_dim, info.prefix, time.time()))])
 
+    _TABLES = (("collections", "name"), ("roots", "collection"), ("files", "collection"),
+               ("chunks", "collection"), ("calibration", "collection"))
+
     def delete_collection(self, name: str) -> None:
-        self._tx([(f"DELETE FROM {t} WHERE {c}=?", (name,)) for t, c in
-                  (("collections", "name"), ("roots", "collection"), ("files", "collection"),
-                   ("chunks", "collection"))])
+        self._tx([(f"DELETE FROM {t} WHERE {c}=?", (name,)) for t, c in self._TABLES])
 
     def rename_collection(self, old: str, new: str) -> None:
-        self._tx([(f"UPDATE {t} SET {c}=? WHERE {c}=?", (new, old)) for t, c in
-                  (("collections", "name"), ("roots", "collection"), ("files", "collection"),
-                   ("chunks", "collection"))])
+        self._tx([(f"UPDATE {t} SET {c}=? WHERE {c}=?", (new, old)) for t, c in self._TABLES])
+
+    # calibration of the refusal decision (assistant/refusal.py), as JSON
+    def calibration(self, collection: str) -> tuple[str, int, str] | None:
+        """(embedding model, chunk count, data) of the collection's last calibration."""
+        rows = self._all("SELECT embed_model, chunks, data FROM calibration WHERE collection=?", (collection,))
+        return tuple(rows[0]) if rows else None
+
+    def set_calibration(self, collection: str, embed_model: str, chunks: int, data: str) -> None:
+        self._tx([("INSERT OR REPLACE INTO calibration VALUES (?,?,?,?,?)",
+                   (collection, embed_model, chunks, data, time.time()))])
 
     def add_roots(self, collection: str, roots: Iterable[str]) -> None:
         self._tx([("INSERT OR IGNORE INTO roots VALUES (?,?)", (collection, r)) for r in roots])

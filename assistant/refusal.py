@@ -6,11 +6,64 @@ gate (assistant/citations.py). `search` and `eval` report the same decision, so 
 
 from __future__ import annotations
 
-from typing import Sequence
+import statistics
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 from assistant.types import Decision, Hit
 
-__all__ = ["Decision", "Refusal"]
+__all__ = ["PROBES", "Calibration", "Decision", "Refusal", "calibrate"]
+
+# Questions that no institutional collection answers, in the languages of its users. Their best scores
+# against a collection show where "unrelated" lies for that collection and embedding model: a fixed cosine
+# cannot, as e5 places related and unrelated passages alike between 0.75 and 0.9.
+PROBES = (
+    "What is the best smartphone to buy this year?", "How do I reset my wireless router password?",
+    "Which actor played the lead in the latest superhero film?", "What are the symptoms of a common cold?",
+    "How many calories does a banana have?", "What is a good exercise routine for strong knees?",
+    "How do I get rid of aphids on roses?", "What should I feed a puppy that is eight weeks old?",
+    "How much does a litre of petrol cost today?", "Which cocktail is made with rum, mint and lime?",
+    "What will the weather be like tomorrow afternoon?", "How do black holes form?",
+    "Who is the lead singer of the most popular rock band?", "How do I unlock the secret level in the game?",
+    "What is the exchange rate between the dollar and the yen?", "How long should I rest after a marathon?",
+    "Which planet has the most moons?", "How do I whiten my teeth at home?",
+    "What is the recipe for chocolate chip cookies?", "How do I fix a squeaking door hinge?",
+    "Mikä on paras tapa opetella uimaan aikuisena?", "Miten hoidan kotona flunssaa?",
+    "Mitä koiranpentu saa syödä?", "Vilken mobiltelefon har bäst kamera?", "Hur tränar man inför ett halvmaraton?",
+    "Vad kostar en resa till månen?", "Melyik a legjobb okostelefon idén?", "Hogyan kell kiskutyát nevelni?",
+    "Milyen idő lesz holnap?", "Qual è il miglior telefono da comprare quest'anno?",
+    "Come si cura il raffreddore?", "Quante calorie ha una banana?", "Wie repariere ich einen platten Reifen?",
+    "Welcher Film hat die meisten Oscars gewonnen?", "Comment soigner un rhume rapidement ?",
+    "Quelle est la meilleure console de jeux ?", "¿Cuál es la mejor receta de paella?",
+    "How do I train a cat to use a scratching post?", "What is the tallest building in the world?",
+    "Which vitamins are in orange juice?",
+)
+PROBE_QUANTILE = 0.9  # the threshold sits at this share of the probes' best scores, plus the offset
+PROBE_OFFSET = 0.0
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What the probes scored against one collection (kept in the ledger until the collection changes)."""
+
+    model: str
+    chunks: int
+    probe_scores: tuple[float, ...]  # each probe's best passage score
+
+    def threshold(self, margin: float = 0.0) -> float:
+        ordered = sorted(self.probe_scores)
+        at = min(len(ordered) - 1, int(PROBE_QUANTILE * len(ordered)))
+        return ordered[at] + PROBE_OFFSET + margin
+
+
+def calibrate(best_score: Callable[[str], float | None], model: str, chunks: int) -> Calibration:
+    """Ask the probes (`best_score(question)`: the best passage's score, None when nothing is stored)."""
+    scores = [best_score(q) for q in PROBES]
+    return Calibration(model, chunks, tuple(round(s, 4) for s in scores if s is not None))
+
+
+def spread(scores: Sequence[float]) -> float:
+    return statistics.pstdev(scores) if len(scores) > 1 else 0.0
 
 
 class Refusal:

@@ -1,4 +1,4 @@
-"""Question -> the top-k passages, best first, and which of them pass the relevance threshold."""
+"""Question -> the top-k distinct passages, best first (whether they answer it: assistant/refusal.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,6 @@ from typing import Sequence
 from assistant.embedding import Embedder
 from assistant.store import Store
 from assistant.types import Hit
-
-# Cosine similarity under which a passage is treated as unrelated, per prefix scheme. e5 models place
-# everything between ~0.7 and ~0.9, so their floor is high; calibrated on the sample corpus
-# (recall and scores: benchmarks/bench.py; the unrelated-question case: tests/test_ask.py).
-DEFAULT_MIN_SCORE = {"e5": 0.80, "e5-instruct": 0.80, "none": 0.30}
-
-
-def min_score_for(prefix: str, configured: float) -> float:
-    return configured if configured >= 0 else DEFAULT_MIN_SCORE.get(prefix, 0.25)
 
 
 def _same_text_key(hit: Hit) -> str:

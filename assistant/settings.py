@@ -66,8 +66,10 @@ class Settings:
     top_p: float = _f(0.9, "Nucleus sampling.")
     max_answer_tokens: int = _f(512, "Longest answer, in tokens (reserved in the context window).")
     top_k: int = _f(5, "Passages retrieved and given to the model.")
-    min_score: float = _f(-1.0, "Least cosine similarity of a usable passage; -1: the embedding model's "
-                          "calibrated default.")
+    min_score: float = _f(-1.0, "Refuse when no passage scores this cosine similarity; -1: a threshold "
+                          "calibrated per collection from off-topic probe questions (see refusal_margin).")
+    refusal_margin: float = _f(0.0, "Added to the collection's calibrated refusal threshold: above 0 refuses "
+                               "more often, below 0 less; `assistant eval` shows the effect.")
     remote_url: str = _f("", "Base URL of the OpenAI-compatible server, e.g. http://gpu:8000/v1.")
     remote_model: str = _f("", "Model name on the remote server.")
     remote_api_key: str = _f("", "API key of the remote server.", secret=True)
@@ -99,7 +101,7 @@ class Settings:
 
 # Read at each question, never baked into a loaded model, server connection or store: changing them
 # needs no reload (`Assistant.update_settings`).
-PER_QUESTION = frozenset({"temperature", "top_k", "top_p", "max_answer_tokens", "min_score"})
+PER_QUESTION = frozenset({"temperature", "top_k", "top_p", "max_answer_tokens", "min_score", "refusal_margin"})
 
 
 def mask(secret: str) -> str:

@@ -205,7 +205,6 @@ def run(args, tmp: Path) -> int:
 
     from assistant import models
     from assistant.engine import build_assistant
-    from assistant.retrieval import Retriever, min_score_for
     from assistant.settings import load_settings
     from assistant.types import Answer
     from indexers.chunking import chunk_pages, make_splitter
@@ -299,8 +298,8 @@ def run(args, tmp: Path) -> int:
 
         # ---- retrieval
         store = assistant.store(COLLECTION)
-        min_score = min_score_for(emb.info.prefix, settings.min_score)
-        retriever = Retriever(emb, store)
+        retriever, refusal = assistant._retrieval(COLLECTION)
+        min_score = refusal.threshold
         q_rng = random.Random(SEED + 1)
         asked = q_rng.sample(facts, min(args.questions, len(facts)))
         retriever.search("warm-up question about the archive", 5)

@@ -45,6 +45,8 @@ class ScriptedBackend(ChatBackend):
         if self.closed:
             raise BackendError(f"scripted backend {self.model} was closed")
         self.calls.append(messages)
+        if self.count_tokens(messages) + options.max_tokens > self.n_ctx:  # llama.cpp and servers refuse it
+            raise BackendError(f"scripted backend: prompt and answer exceed the context window {self.n_ctx}")
         self._interrupted = False
         self._release.clear()
         for i, piece in enumerate(self.pieces[: max(0, options.max_tokens)]):

@@ -21,16 +21,25 @@ class RemoteBackend(ChatBackend):
             raise ConfigError("the remote backend needs a model name: set ASSISTANT_REMOTE_MODEL or "
                               "remote_model in the config file")
         self.url, self.model, self.n_ctx = url, model, n_ctx
-        self.client = make_client(url, api_key, connect_timeout_s, read_timeout_s, max_retries)
+        self._client_args = (url, api_key, connect_timeout_s, read_timeout_s, max_retries)
+        self.client = make_client(*self._client_args)
 
     def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         try:
             response = self.client.chat.completions.create(
                 model=self.model, messages=messages, stream=True, max_tokens=options.max_tokens,
                 temperature=options.temperature, top_p=options.top_p, seed=options.seed)
+            finished = False
             for chunk in response:
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
+                finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
+            if not finished:  # llama.cpp's server ends a stream this way when the prompt does not fit
+                self.client.close()  # and leaves its connection unusable: start a fresh pool
+                self.client = make_client(*self._client_args)
+                raise BackendError(f"remote server {self.url}: the answer ended before the server said it was "
+                                   "complete (a prompt longer than its context, or the server stopped); lower "
+                                   "top_k, or see the server's log")
         except BackendError:
             raise
         except Exception as e:
