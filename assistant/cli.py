@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import asdict
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,8 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--json", action="store_true", help="print one JSON object")
 
     ev = with_common(sub.add_parser("eval", help="measure retrieval and refusal on a questions file"))
-    ev.add_argument("--questions", required=True, metavar="FILE.jsonl",
-                    help='one JSON object a line: {"question": ..., "file": "name.pdf" or null, "page": 12}')
+    what = ev.add_mutually_exclusive_group(required=True)
+    what.add_argument("--questions", metavar="FILE.jsonl",
+                      help='one JSON object a line: {"question": ..., "file": "name.pdf" or null, "page": 12}')
+    what.add_argument("--generate", type=int, metavar="N", help="write a starter questions file to stdout: N "
+                      "questions the language model writes from sampled passages, plus off-topic ones")
+    ev.add_argument("--question-language", default="en", help="language of generated questions (default en)")
     ev.add_argument("-k", type=int, default=10, help="files and pages considered (default 10)")
     ev.add_argument("--json", action="store_true", help="print one JSON object: summary and every question")
 
@@ -152,9 +156,11 @@ def _index(assistant, args) -> int:
     outcomes = last.outcomes
     if args.json:
         print(json.dumps({"collection": args.collection or assistant.settings.collection,
-                          "files": [asdict(o) for o in outcomes], "elapsed_s": round(last.elapsed_s, 3),
+                          "notice": last.notice or None, "files": [asdict(o) for o in outcomes], "elapsed_s": round(last.elapsed_s, 3),
                           "pages_per_s": round(last.pages_per_s, 2)}, ensure_ascii=False, indent=2))
         return 0
+    if last.notice:
+        print(f"note: {last.notice}")
     indexed = [o for o in outcomes if o.status == "indexed"]
     print(f"indexed {len(indexed)} file(s) ({sum(o.pages for o in indexed)} pages, "
           f"{sum(o.chunks for o in indexed)} chunks) in {last.elapsed_s:.1f} s; "
@@ -250,6 +256,13 @@ def _search(assistant, args) -> int:
 def _eval(assistant, args) -> int:
     from assistant.evaluation import report_json, report_table
 
+    if args.generate is not None:
+        if args.generate < 1:
+            raise ConfigError(f"--generate needs a number of questions of 1 or more, got {args.generate}")
+        for item in assistant.generate_questions(args.generate, collection=args.collection,
+                                                 language=args.question_language):
+            print(json.dumps(item, ensure_ascii=False), flush=True)
+        return 0
     scored = assistant.evaluate(args.questions, collection=args.collection, k=args.k)
     if args.json:
         print(json.dumps(report_json(scored), ensure_ascii=False, indent=2))

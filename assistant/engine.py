@@ -8,6 +8,7 @@ methods is a short call into the stage or module that does the work.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import fields
@@ -18,7 +19,7 @@ from assistant.answering import answer_stream
 from assistant.collections import CollectionStatus
 from assistant.embedding import Embedder, RemoteEmbedder, SentenceTransformerEmbedder, prefix_scheme_for
 from assistant.errors import BackendError, ConfigError, EmbeddingMismatchError
-from assistant.evaluation import Scored, load_questions, score
+from assistant.evaluation import OFF_TOPIC, Scored, clean_question, load_questions, question_prompt, score
 from assistant.indexing import FileOutcome, IndexOptions, Progress, run_index
 from assistant.languages import detect
 from assistant.ledger import CollectionInfo, FileRecord, Ledger
@@ -154,7 +155,8 @@ class Assistant:
         emb = self.embedder(info.embed_model if info is not None and self.follow_collection_model else None)
         if info is None:
             collections.check_new_name(self._ledger, name)
-            self._ledger.create_collection(CollectionInfo(name, emb.info.name, emb.info.dim, emb.info.prefix))
+            self._ledger.create_collection(CollectionInfo(name, emb.info.name, emb.info.dim, emb.info.prefix,
+                                                          self._chunking()))
         else:
             self._check_embedder(info, emb)
         return emb
@@ -176,9 +178,21 @@ class Assistant:
             options = IndexOptions(chunk_tokens=s.chunk_tokens, chunk_overlap_tokens=s.chunk_overlap_tokens,
                                    parse_timeout_s=s.parse_timeout_s, parse_memory_mb=s.parse_memory_mb,
                                    parse_workers=s.parse_workers)
-            yield from run_index(paths, ledger=self._ledger, store=self.store(name),
-                                 embedder=lambda: self._collection_embedder(name),
-                                 collection=name, options=options, cancel=cancel)
+            again = ""
+            if info is not None and info.chunking != self._chunking() and self._ledger.files(name):
+                was = info.chunking or "256/32 (before it was recorded)"
+                again = (f"the chunk size changed from {was} to {self._chunking()} tokens: every file of "
+                         f"'{name}' is indexed again")
+            last = None
+            for last in run_index(paths, ledger=self._ledger, store=self.store(name),
+                                  embedder=lambda: self._collection_embedder(name),
+                                  collection=name, options=options, cancel=cancel, again=again):
+                yield last
+            if last is not None and not last.cancelled and self._ledger.collection(name) is not None:
+                self._ledger.set_chunking(name, self._chunking())
+
+    def _chunking(self) -> str:
+        return f"{self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}"
 
     # ---- answering
     def ask_stream(self, question: str, *, collection: str | None = None, k: int | None = None,
@@ -246,6 +260,27 @@ class Assistant:
         files = [p for p, r in self._ledger.files(name).items() if r.status == "indexed"]
         questions = load_questions(questions_file, files, lambda f: detect(store.sample_text(f)))
         return [score(q, search(retriever, refusal, q.question, max(k, 10))) for q in questions]
+
+    def generate_questions(self, n: int, *, collection: str | None = None, language: str = "en",
+                           seed: int = 1) -> Iterator[dict]:
+        """A starter questions file: for `n` sampled passages, a question the configured language model
+        writes in `language`, then off-topic questions whose right outcome is a refusal. The user edits it."""
+        import random
+
+        name = self._existing(collection)
+        store = self.store(name)
+        ids = sorted(store.all_ids())
+        if not ids:
+            raise ConfigError(f"collection '{name}' has no passages yet: index documents first")
+        chosen = store.chunks(random.Random(seed).sample(ids, min(n, len(ids))))
+        chat = self.backend()
+        options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed)
+        for chunk in chosen:
+            question = clean_question("".join(chat.stream(question_prompt(chunk.text[:1500], language), options)))
+            if question:
+                yield {"question": question, "file": os.path.basename(chunk.file), "page": chunk.page}
+        for question in OFF_TOPIC:
+            yield {"question": question, "file": None, "page": None}
 
     def ask(self, question: str, **kw) -> Answer:
         for item in self.ask_stream(question, **kw):

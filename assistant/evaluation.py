@@ -19,6 +19,39 @@ from assistant.errors import ConfigError
 from assistant.languages import detect
 from assistant.search import SearchResult
 
+# Questions no collection of an archive or library answers, for a generated starter set: a refusal is
+# the right outcome. (Not the calibration probes of assistant/refusal.py: a set scored on its own probes
+# would measure nothing.)
+OFF_TOPIC = (
+    "Who won the Eurovision Song Contest in 2012?", "How do I make a soufflé rise?",
+    "What is the top speed of a cheetah?", "How many moons does Jupiter have?",
+    "Which streaming service has the most subscribers?", "How do I repair a leaking tap?",
+    "What is the best age to start learning the piano?", "How long do tortoises live?",
+    "Which football club has won the most Champions League titles?", "What causes hiccups?",
+)
+LANGUAGE_NAMES = {"en": "English", "fi": "Finnish", "sv": "Swedish", "hu": "Hungarian", "it": "Italian",
+                  "de": "German", "fr": "French", "es": "Spanish", "nl": "Dutch", "et": "Estonian"}
+
+
+def question_prompt(passage: str, language: str) -> list[dict]:
+    """Messages that ask a language model for one question the passage answers."""
+    name = LANGUAGE_NAMES.get(language, language)
+    return [{"role": "system", "content": "You write questions for testing a search engine over documents."},
+            {"role": "user", "content": f"Passage:\n<<<\n{passage}\n>>>\n\nWrite one question in {name} that "
+             "this passage answers, without quoting it word for word. Reply with the question only."}]
+
+
+def clean_question(text: str) -> str:
+    """The first line of a model's reply that reads as a question ("" when there is none)."""
+    for line in text.strip().splitlines():
+        line = line.strip().strip('"“”«»').strip()
+        for prefix in ("Question:", "Q:", "Kysymys:", "Fråga:", "Kérdés:", "Domanda:"):
+            if line.startswith(prefix):
+                line = line[len(prefix):].strip()
+        if len(line) > 8:
+            return line if line.endswith("?") else line + "?"
+    return ""
+
 
 @dataclass(frozen=True)
 class EvalQuestion:

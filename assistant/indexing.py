@@ -50,6 +50,7 @@ class Progress:
     cancelled: bool = False
     to_parse: int = 0
     parsed: int = 0
+    notice: str = ""  # said once per run, e.g. why every file is indexed again
 
     @property
     def pages_per_s(self) -> float:
@@ -67,8 +68,8 @@ class Progress:
 
 @dataclass(frozen=True)
 class IndexOptions:
-    chunk_tokens: int = 256
-    chunk_overlap_tokens: int = 32
+    chunk_tokens: int = 128
+    chunk_overlap_tokens: int = 16
     parse_timeout_s: float = 60.0
     parse_memory_mb: int = 2048
     parse_workers: int = 0
@@ -105,11 +106,12 @@ def recover(ledger: Ledger, store: Store, collection: str) -> int:
 
 def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: Callable[[], Embedder],
               collection: str,
-              options: IndexOptions = IndexOptions(), cancel: threading.Event | None = None
-              ) -> Iterator[Progress]:
+              options: IndexOptions = IndexOptions(), cancel: threading.Event | None = None,
+              again: str = "") -> Iterator[Progress]:
     """Index `paths` into `collection`, yielding Progress after every file. The caller holds the lock.
 
     `embedder` is called only when a file needs embedding, so a re-scan of unchanged files loads no model.
+    `again`: a reason to index unchanged files too (the chunking changed); it is the run's notice.
     """
     cancel = cancel or threading.Event()
     recover(ledger, store, collection)
@@ -119,7 +121,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
     tally = _Tally(len(found.files) + len(found.missing))
     for path in found.missing:
         tally.outcomes.append(FileOutcome(path, "failed", "no such file or folder"))
-    tally.update(files_done=len(found.missing))
+    tally.update(files_done=len(found.missing), notice=again)
 
     present = set(found.files)
     for path in known:
@@ -137,7 +139,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             continue
         stats[path] = st
         rec = known.get(path)
-        if rec and rec.status in ("indexed", "failed"):
+        if rec and rec.status in ("indexed", "failed") and not again:
             same = rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns
             if not same and rec.sha256 == file_sha256(path):
                 ledger.touch(collection, path, st.st_size, st.st_mtime_ns)

@@ -29,6 +29,7 @@ _STOPWORDS = {
     "et": "ja on ei et see kui oli ka või mis kes kuidas kus seda mida aga nagu ning",
 }
 _WORDS = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
+STOPWORDS = frozenset(w for words in _WORDS.values() for w in words)  # of every language here
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 # word endings typical of a language: they decide titles and short questions that hold no short words
 _ENDINGS = {

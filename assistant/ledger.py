@@ -38,6 +38,7 @@ class CollectionInfo:
     embed_model: str
     embed_dim: int
     prefix: str
+    chunking: str = ""  # "tokens/overlap" its chunks were cut with ("": before this was recorded)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(collections)")}
+        if "chunking" not in columns:  # a ledger from before chunking was recorded
+            try:
+                self.db.execute("ALTER TABLE collections ADD COLUMN chunking TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError:  # another process added it first
+                pass
         self.lock = threading.RLock()
 
     def close(self) -> None:
@@ -82,16 +89,21 @@ class Ledger:
 
     # collections
     def collection(self, name: str) -> CollectionInfo | None:
-        rows = self._all("SELECT name, embed_model, embed_dim, prefix FROM collections WHERE name=?", (name,))
+        rows = self._all("SELECT name, embed_model, embed_dim, prefix, chunking FROM collections WHERE name=?",
+                         (name,))
         return CollectionInfo(*rows[0]) if rows else None
 
     def collections(self) -> list[CollectionInfo]:
-        rows = self._all("SELECT name, embed_model, embed_dim, prefix FROM collections ORDER BY name")
+        rows = self._all("SELECT name, embed_model, embed_dim, prefix, chunking FROM collections ORDER BY name")
         return [CollectionInfo(*r) for r in rows]
 
     def create_collection(self, info: CollectionInfo) -> None:
-        self._tx([("INSERT INTO collections VALUES (?,?,?,?,?)",
-                   (info.name, info.embed_model, info.embed_dim, info.prefix, time.time()))])
+        self._tx([("INSERT INTO collections (name, embed_model, embed_dim, prefix, created, chunking) "
+                   "VALUES (?,?,?,?,?,?)",
+                   (info.name, info.embed_model, info.embed_dim, info.prefix, time.time(), info.chunking))])
+
+    def set_chunking(self, name: str, chunking: str) -> None:
+        self._tx([("UPDATE collections SET chunking=? WHERE name=?", (chunking, name))])
 
     _TABLES = (("collections", "name"), ("roots", "collection"), ("files", "collection"),
                ("chunks", "collection"), ("calibration", "collection"))

@@ -75,11 +75,11 @@ class Refusal:
 
     def decide(self, hits: Sequence[Hit], k: int | None = None) -> Decision:
         """`hits` best first; the passages given are the first `k` at or above the threshold."""
-        best = hits[0].score if hits else None
+        best = max(h.score for h in hits) if hits else None  # reranking may have moved the best down
         if best is None:
             return Decision(False, (), "the collection returned no passage", None, self.threshold)
         if best < self.threshold:
             return Decision(False, (), f"best passage scores {best:.3f}, under the {self.source} "
                             f"{self.threshold:.3f}", best, self.threshold)
-        passing = tuple(h for h in list(hits)[:k] if h.score >= self.threshold)
+        passing = tuple(h for h in list(hits)[:k] if h.score >= self.threshold) or (hits[0],)
         return Decision(True, passing, "", best, self.threshold)

@@ -66,7 +66,9 @@ def write_pdf(path: str | Path, pages: Sequence[str], *, title: str = "",
             objs.append(f"<< /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream")
     info = None
     if title:
-        objs.append(b"<< /Title (" + _encode(title) + b") /Producer (assistant samples) >>")
+        # a text string outside the page: UTF-16BE with its byte order mark, so any letter survives
+        objs.append(b"<< /Title <" + ("\ufeff" + title).encode("utf-16-be").hex().upper().encode()
+                    + b"> /Producer (assistant samples) >>")
         info = len(objs)
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

@@ -59,7 +59,7 @@ def rank_files(pages: tuple[PageHit, ...]) -> tuple[FileHit, ...]:
 def search(retriever: Retriever, refusal: Refusal, question: str, k: int = 10) -> SearchResult:
     """The `k` best pages (and their files) for `question`, with the refusal decision `ask` would make."""
     t0 = time.perf_counter()
-    hits = tuple(retriever.search(question, retriever.pool))
+    hits = tuple(retriever.search(question, max(k, retriever.pool)))
     seconds = time.perf_counter() - t0
     pages = rank_pages(hits)
     return SearchResult(question, hits, pages[:k], rank_files(pages), refusal.decide(hits), seconds)

@@ -66,6 +66,13 @@ class Store:
             hits.append(Hit(chunk=chunk, score=round(1.0 - float(dist), 4)))
         return hits
 
+    def chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        """The stored chunks with these ids (in the store's order)."""
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        return [Chunk(id=cid, file=m["file"], page=int(m["page"]), char_start=int(m["char_start"]),
+                      char_end=int(m["char_end"]), text=t)
+                for cid, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
     def sample_text(self, file: str, limit: int = 4) -> str:
         """Some of `file`'s stored text (a few chunks), e.g. to tell its language."""
         got = self.collection.get(where={"file": file}, limit=limit, include=["documents"])

@@ -80,7 +80,7 @@ def main() -> int:
     wanted = [v for v in VARIANTS if not args.variants or v.name in args.variants.split(",")]
     rows, dump = [], {}
     for variant in wanted:
-        scored = []
+        scored, collection_of = [], {}
         t = time.perf_counter()
         for lang in LANGS:
             name = f"eval-{lang}"
@@ -89,7 +89,9 @@ def main() -> int:
             files = [p for p, r in a.files(name).items() if r.status == "indexed"]
             qs = load_questions(str(questions_for(args.corpus, lang, work)), files,
                                 lambda f, store=store: detect(store.sample_text(f)))
-            scored += [score(q, search(retriever, refusal, q.question, 10)) for q in qs]
+            got = [score(q, search(retriever, refusal, q.question, 10)) for q in qs]
+            collection_of.update({id(s): name for s in got})
+            scored += got
         seconds = time.perf_counter() - t
         groups = {"all": summarise(scored), **{k: v for k, v in by_language(scored).items()}}
         groups["cross"] = groups.get("cross-lingual", {})
@@ -101,6 +103,7 @@ def main() -> int:
         rows.append((variant, groups, per_kind, len(scored) / seconds))
         if args.dump:
             dump[variant.name] = [{"q": s.question.question, "kind": kind_of.get(s.question.question),
+                                   "collection": collection_of[id(s)], "threshold": s.result.decision.threshold,
                                    "rank": s.file_rank, "refused": s.refused,
                                    "scores": [p.score for p in s.result.pages[:10]]} for s in scored]
     if args.dump:

@@ -148,3 +148,17 @@ def test_delete_collection_keeps_pdfs(settings_for, samples):
     a.delete_collection("tmp")
     assert a.collections() == []
     assert len(list(samples.rglob("*.pdf"))) == 5
+
+
+def test_a_new_chunk_size_indexes_every_file_again_and_says_so(settings_for, samples):
+    old = build_assistant(settings_for(chunk_tokens=256, chunk_overlap_tokens=32))
+    first = list(old.index([str(samples)]))[-1]
+    assert first.count("indexed") == 5 and not first.notice
+    before = old.collection_status("default").chunks
+    old.close()
+    new = build_assistant(settings_for(chunk_tokens=64, chunk_overlap_tokens=8))
+    again = list(new.index([]))[-1]  # a plain re-scan: the files did not change, the chunking did
+    assert again.count("indexed") == 5 and "256/32 to 64/8" in again.notice
+    st = new.collection_status("default")
+    assert st.chunks > before and st.store_chunks == st.chunks and st.orphans_in_store == 0
+    assert list(new.index([]))[-1].count("unchanged") == 5  # recorded: the next run skips them

@@ -130,3 +130,22 @@ def test_near_identical_passages_fill_one_slot(settings_for, samples, tmp_path):
     texts = [" ".join(p.passage.chunk.text.split()) for p in result.pages]
     assert len(texts) == len(set(texts))
     a.close()
+
+
+def test_eval_generate_writes_a_starter_set(indexed, tmp_path):
+    env = {**ENV, "ASSISTANT_LLM_MODEL": "smollm2-135m-instruct-q4_1"}
+    out = run_cli("eval", "--generate", "2", "--question-language", "en", env=env)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    asked = [r for r in rows if r["file"] is not None]
+    absent = [r for r in rows if r["file"] is None]
+    assert 1 <= len(asked) <= 2 and len(absent) >= 5
+    names = {p.name for p in indexed.rglob("*.pdf")}
+    assert all(r["file"] in names and r["page"] >= 1 and r["question"].endswith("?") for r in asked)
+    path = tmp_path / "starter.jsonl"
+    path.write_text(out.stdout, encoding="utf-8")
+    scored = run_cli("eval", "--questions", str(path), "--json", env=ENV)  # the file it wrote is a valid input
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["summary"]["questions"] == len(rows)
+    bad = run_cli("eval", "--generate", "0", env=env)
+    assert bad.returncode == 2 and "--generate" in bad.stderr
