@@ -69,7 +69,11 @@ class Embedder:
         return _normalise(self._embed(self._prefixed(texts, "passage"), "passage"))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(self._embed(self._prefixed([text], "query"), "query"))[0]
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several queries in one batch (much faster than one by one on a CPU)."""
+        return _normalise(self._embed(self._prefixed(texts, "query"), "query"))
 
 
 class SentenceTransformerEmbedder(Embedder):

@@ -26,7 +26,7 @@ from assistant.ledger import CollectionInfo, FileRecord, Ledger
 from assistant.llm import ChatBackend, GenerationOptions
 from assistant.models import ModelEntry, Registry
 from assistant.refusal import Calibration, Refusal, calibrate
-from assistant.retrieval import Retriever
+from assistant.retrieval import LEXICAL_WEIGHT, Retriever
 from assistant.search import SearchResult, search
 from assistant.settings import PER_QUESTION, Settings
 from assistant.store import Store, WriterLock
@@ -223,7 +223,7 @@ class Assistant:
     def _retrieval(self, name: str) -> tuple[Retriever, Refusal]:
         """How `name` is searched, and how its refusals are decided (loads the embedding model)."""
         s = self.settings
-        retriever = Retriever(self._collection_embedder(name), self.store(name))
+        retriever = Retriever(self._collection_embedder(name), self.store(name), lexical_weight=LEXICAL_WEIGHT)
         if s.min_score >= 0:
             return retriever, Refusal(s.min_score, "relevance threshold min_score")
         calibration = self._calibration(name, retriever)
@@ -236,9 +236,9 @@ class Assistant:
         if kept is not None and kept[:2] == (model, chunks):
             return Calibration(model, chunks, tuple(json.loads(kept[2])["probe_scores"]))
 
-        def best(question: str) -> float | None:
-            hits = retriever.search(question, 1)
-            return hits[0].score if hits else None
+        def best(questions) -> list[float | None]:
+            vectors = retriever.embedder.embed_queries(list(questions))
+            return [(hits[0].score if (hits := retriever.store.query(v, 1)) else None) for v in vectors]
 
         calibration = calibrate(best, model, chunks)
         self._ledger.set_calibration(name, model, chunks, json.dumps({"probe_scores": calibration.probe_scores}))

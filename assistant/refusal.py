@@ -6,7 +6,6 @@ gate (assistant/citations.py). `search` and `eval` report the same decision, so 
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -38,7 +37,9 @@ PROBES = (
     "How do I train a cat to use a scratching post?", "What is the tallest building in the world?",
     "Which vitamins are in orange juice?",
 )
-PROBE_QUANTILE = 0.9  # the threshold sits at this share of the probes' best scores, plus the offset
+# The threshold is the probes' 70th-percentile best score: on benchmarks/retrieval_eval.py (128-token chunks)
+# it refused 92 % of off-topic questions and 4.8 % of answerable ones (0.9: 98 % and 13 %).
+PROBE_QUANTILE = 0.7
 PROBE_OFFSET = 0.0
 
 
@@ -56,14 +57,10 @@ class Calibration:
         return ordered[at] + PROBE_OFFSET + margin
 
 
-def calibrate(best_score: Callable[[str], float | None], model: str, chunks: int) -> Calibration:
-    """Ask the probes (`best_score(question)`: the best passage's score, None when nothing is stored)."""
-    scores = [best_score(q) for q in PROBES]
+def calibrate(best_scores: Callable[[Sequence[str]], list[float | None]], model: str, chunks: int) -> Calibration:
+    """Ask the probes (`best_scores(questions)`: each one's best passage score, None when nothing is stored)."""
+    scores = best_scores(PROBES)
     return Calibration(model, chunks, tuple(round(s, 4) for s in scores if s is not None))
-
-
-def spread(scores: Sequence[float]) -> float:
-    return statistics.pstdev(scores) if len(scores) > 1 else 0.0
 
 
 class Refusal:

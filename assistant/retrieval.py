@@ -27,6 +27,9 @@ def distinct(hits: Sequence[Hit]) -> list[Hit]:
     return out
 
 
+# How much lexical agreement may reorder the dense candidates: on benchmarks/retrieval_eval.py 0.03 raised
+# file@1 from 0.63 to 0.66 and file@5 from 0.83 to 0.84 (cross-lingual 0.75 -> 0.76).
+LEXICAL_WEIGHT = 0.03
 _TERM = re.compile(r"[^\W_]{4,}|\d+", re.UNICODE)
 
 

@@ -24,8 +24,6 @@ VARIANTS = [
             lambda emb, store, name, a: (Retriever(emb, store, pool=50), Refusal(0.80))),
     Variant("lexical.03", "pool50 + lexical agreement reorders the candidates (weight 0.03)",
             lambda emb, store, name, a: (Retriever(emb, store, pool=50, lexical_weight=0.03), Refusal(0.80))),
-    Variant("lexical.06", "pool50 + lexical agreement reorders the candidates (weight 0.06)",
-            lambda emb, store, name, a: (Retriever(emb, store, pool=50, lexical_weight=0.06), Refusal(0.80))),
     Variant("product", "what ask/search/eval use now (assistant.engine)",
             lambda emb, store, name, a: a._retrieval(name)),
 ]

@@ -3,11 +3,13 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py docs/screenshots
 
 States: the empty app, indexing in progress, an answer with its sources, the PDF viewer on a cited page,
-and the settings dialog. Uses a throwaway data dir; needs the `offline` (or `test`) extra installed.
+the settings dialog, the Search tab with ranked pages, and Check quality with its report. Uses a throwaway
+data dir; needs the `offline` (or `test`) extra installed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -15,6 +17,15 @@ import time
 from pathlib import Path
 
 QUESTION = "When was the reading room closed, and why?"
+SEARCH = "Who was elected director of the city archive?"
+QUALITY = [  # questions with their known answer (file, page), and one that no document answers
+    {"question": SEARCH, "file": "kaupunginarkisto_poytakirja_1921.pdf", "page": 2},
+    {"question": QUESTION, "file": "harbour_archive_report_1923.pdf", "page": 2},
+    {"question": "How much will digitising the newspaper collection cost?",
+     "file": "biblioteksstyrelsen_protokoll_1998.pdf", "page": 2},
+    {"question": "Who founded the national library of Hungary?", "file": "konyvtar_tortenete.pdf", "page": 1},
+    {"question": "Which team won the ice hockey world championship in 1995?", "file": None, "page": None},
+]
 
 
 def wait(app, seconds: float, until=None) -> bool:
@@ -80,6 +91,28 @@ def main(out: str) -> int:
     wait(app, 0.5)
     window.settings_dialog.grab().save(str(out_dir / "5-settings.png"))
     window.settings_dialog.reject()
+
+    window.focus_search()
+    window.search_view.query.setText(SEARCH)
+    searched = []
+    c.search_finished.connect(searched.append)
+    window.search_view.search_button.click()
+    assert wait(app, 300, lambda: bool(searched)), "search"
+    results = window.search_view.results
+    results.itemActivated.emit(results.topLevelItem(0), 0)  # as Enter or a double-click on it does
+    wait(app, 1.5)
+    window.grab().save(str(out_dir / "6-search.png"))
+
+    questions = work / "questions.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in QUALITY), encoding="utf-8")
+    window.check_quality()
+    dialog = window.quality_dialog
+    dialog.path.setText(str(questions))
+    dialog.run()
+    assert wait(app, 300, lambda: c.evaluating is None), "quality check"
+    wait(app, 0.5)
+    dialog.grab().save(str(out_dir / "7-quality.png"))
+    dialog.accept()
     window.close()
     print(f"wrote {len(list(out_dir.glob('*.png')))} screenshots to {out_dir}")
     return 0

@@ -30,7 +30,7 @@ def test_search_finds_the_finnish_page_for_an_english_question(indexed):
     assert top["file"].endswith(FI_FILE) and top["page"] == 2 and "Virtasen" in top["passage"]
     assert data["files"][0]["file"].endswith(FI_FILE) and 2 in data["files"][0]["pages"]
     assert data["refused"] is None
-    assert [p["score"] for p in data["pages"]] == sorted((p["score"] for p in data["pages"]), reverse=True)
+    assert all(0 < p["score"] <= 1 for p in data["pages"])
     text = run_cli("search", "Kuka valittiin kaupunginarkiston johtajaksi?", env=ENV)
     assert text.returncode == 0 and f"{FI_FILE}, p. 2" in text.stdout.splitlines()[0]
 

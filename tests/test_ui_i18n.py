@@ -57,21 +57,27 @@ def test_every_visible_string_is_translated(qtbot, qapp, tmp_path, settings_for)
     try:
         from ui.controller import Controller
         from ui.main_window import MainWindow
+        from ui.quality_dialog import QualityDialog
         from ui.settings_dialog import SettingsDialog
 
         window = MainWindow(Controller(settings_for()))
         qtbot.addWidget(window)
         dialog = SettingsDialog(window.controller, "", window)
         qtbot.addWidget(dialog)
-        shown = [window.windowTitle(), dialog.windowTitle()]
-        for top in (window, dialog):
+        quality = QualityDialog(window.controller, "minutes", window)
+        qtbot.addWidget(quality)
+        shown = [window.windowTitle(), dialog.windowTitle(), quality.windowTitle()]
+        for top in (window, dialog, quality):
             shown += [w.text() for w in top.findChildren(QLabel) + top.findChildren(QAbstractButton)]
             shown += [w.title() for w in top.findChildren(QGroupBox)]
             shown += [w.placeholderText() for w in top.findChildren(QLineEdit)
                       if not w.placeholderText().startswith("http")]
+        shown += [quality.table.placeholderText()]
         shown += [a.text() for a in window.actions()]
         shown += [window.tabs.tabText(i) for i in range(window.tabs.count())]
-        shown += [window.documents.headerItem().text(i) for i in range(window.documents.columnCount())]
+        for tree in (window.documents, window.search_view.results):
+            shown += [tree.headerItem().text(i) for i in range(tree.columnCount())]
+        shown += [window.search_view.status.text()]
         shown += [a.text() for a in window.viewer.findChildren(type(window.actions()[0]))]
         qt_own = {"Save", "Cancel"}  # standard dialog buttons: Qt's qtbase translations cover them
         shown = [t for t in shown if t and t not in qt_own]

@@ -22,9 +22,33 @@ from assistant.engine import (
     check_connection,
 )
 from assistant.errors import BusyError, ConfigError
+from assistant.search import SearchResult
 from assistant.settings import Settings, save_settings
 from assistant.types import Answer
 from ui.jobs import Job, call
+
+SEARCH_PAGES = 20  # pages the Search tab lists
+
+
+@dataclass(frozen=True)
+class Searched:
+    """A finished search of one collection: the ranked pages, or why there are none."""
+
+    collection: str
+    question: str
+    result: SearchResult | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A finished quality check: the table `assistant eval` prints and its figures, or why there is none."""
+
+    collection: str
+    questions_file: str
+    table: str = ""
+    summary: dict | None = None
+    error: str = ""
 
 
 @dataclass
@@ -48,6 +72,9 @@ class Controller(QObject):
     answer_started = Signal(str, str)  # collection, question
     answer_piece = Signal(str)
     answer_finished = Signal(str, object)  # collection, Turn
+    search_started = Signal(str, str)  # collection, question
+    search_finished = Signal(object)  # Searched
+    evaluation_finished = Signal(object)  # Evaluation
     error = Signal(str)  # something the user should read
     busy_changed = Signal()
 
@@ -63,6 +90,9 @@ class Controller(QObject):
         self.indexing_collection = ""
         self.asking: Asking | None = None
         self.creating = 0  # collections being created (their embedding model loading)
+        self.searching: Job | None = None
+        self.search_waiting = ""  # asked while a search ran: runs next, and that search's result is dropped
+        self.evaluating: Job | None = None
         self.last_outcomes: dict[str, dict[str, FileOutcome]] = {}
         self._jobs: set[Job] = set()  # referenced until done, so Python does not free them mid-run
 
@@ -82,7 +112,12 @@ class Controller(QObject):
         return self._job(work, on_item, on_failed, on_done).start()
 
     def busy(self) -> bool:
-        return self.indexing is not None or self.asking is not None or self.creating > 0
+        return (self.indexing is not None or self.asking is not None or self.creating > 0
+                or self.reading())
+
+    def reading(self) -> bool:
+        """A search or a quality check is running on the collection on screen."""
+        return self.searching is not None or self.evaluating is not None
 
     # ---- collections
     def collections(self) -> list[CollectionStatus]:
@@ -278,6 +313,67 @@ class Controller(QObject):
             self.asking.job.stop()
             self.engine.interrupt()
 
+    # ---- search and quality check: retrieval without a language model
+    def search(self, question: str) -> Job | None:
+        """Rank the current collection's pages for `question` in the background (`search_finished`).
+
+        One search at a time: a question asked while one runs replaces any still waiting, runs when it
+        ends, and the running one's result is dropped.
+        """
+        question = question.strip()
+        if not question:
+            return None
+        if not self.collection:
+            self.error.emit(self.tr("Create a collection and add documents before searching."))
+            return None
+        if self.searching is not None:
+            self.search_waiting = question
+            return None
+        collection, engine, found, failure = self.collection, self.engine, [], []
+
+        def done() -> None:
+            self.searching = None
+            waiting, self.search_waiting = self.search_waiting, ""
+            if waiting and self.collection:
+                self.search(waiting)
+                return
+            self.search_finished.emit(Searched(collection, question, found[0] if found else None,
+                                               failure[0] if failure else ""))
+            self.busy_changed.emit()
+
+        work = call(lambda: engine.search(question, collection=collection, k=SEARCH_PAGES))
+        self.searching = self._start(work, on_item=found.append, on_failed=failure.append, on_done=done)
+        self.search_started.emit(collection, question)
+        self.busy_changed.emit()
+        return self.searching
+
+    def evaluate(self, questions_file: str, collection: str = "") -> Job | None:
+        """Score retrieval and refusal of `collection` (default: the current one) on a questions file, in
+        the background (`evaluation_finished`); the same figures as `assistant eval`. One at a time."""
+        collection = collection or self.collection
+        if self.evaluating is not None:
+            return None
+        if not collection:
+            self.error.emit(self.tr("Create a collection and add documents before checking its quality."))
+            return None
+        engine, made, failure = self.engine, [], []
+
+        def work(_cancel: threading.Event):
+            from assistant.evaluation import report_table, summarise
+
+            scored = engine.evaluate(questions_file, collection=collection)
+            yield Evaluation(collection, questions_file, report_table(scored), summarise(scored))
+
+        def done() -> None:
+            self.evaluating = None
+            self.evaluation_finished.emit(made[0] if made else
+                                          Evaluation(collection, questions_file, error="".join(failure)))
+            self.busy_changed.emit()
+
+        self.evaluating = self._start(work, on_item=made.append, on_failed=failure.append, on_done=done)
+        self.busy_changed.emit()
+        return self.evaluating
+
     # ---- settings and models
     def llm_models(self) -> list[str]:
         return self.engine.model_names("llm")
@@ -310,7 +406,8 @@ class Controller(QObject):
         """Save `changes` to the config file and rebuild the engine on them; returns secrets kept in
         plain text (no OS keyring). Refused while indexing or answering."""
         if self.busy():
-            raise BusyError(self.tr("Wait for indexing and answering to finish before changing settings."))
+            raise BusyError(self.tr("Wait for indexing, answering and searching to finish before changing "
+                                    "settings."))
         _, plain = save_settings(changes)
         settings = self.settings.replace(**changes)  # what was saved, over what this window runs on
         old = self.engine

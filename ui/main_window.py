@@ -1,4 +1,5 @@
-"""The main window: collections on the left, chat and documents in the middle, the evidence on the right."""
+"""The main window: collections on the left, chat, search and documents in the middle, the evidence on the
+right."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from assistant.chats import Chat, chat_to_markdown, turn_to_markdown
 from ui.chat_view import ChatView
 from ui.controller import Controller
 from ui.pdf_viewer import PdfViewer
+from ui.search_view import SearchView
 
 
 def _duration(seconds: float) -> str:
@@ -51,6 +53,7 @@ class MainWindow(QMainWindow):
         self._shown = None  # the collection whose chats are on screen
         self._documents_refreshed = 0.0
         self._pending = ""  # a collection being created
+        self.quality_dialog = None
         self.setWindowTitle(self.tr("Archive Assistant"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -64,6 +67,8 @@ class MainWindow(QMainWindow):
         c.answer_started.connect(self._on_answer_started)
         c.answer_piece.connect(self._on_answer_piece)
         c.answer_finished.connect(self._on_answer_finished)
+        c.search_started.connect(self._on_search_started)
+        c.search_finished.connect(self._on_search_finished)
         c.error.connect(self.show_error)
         c.busy_changed.connect(self._update_actions)
         self.refresh_collections()
@@ -90,6 +95,11 @@ class MainWindow(QMainWindow):
         self.settings_action = action(self.tr("&Settings…"), self.open_settings, "Ctrl+,")
         self.ask_focus_action = action(self.tr("Focus the question"), lambda: self.chat_view.question.setFocus(),
                                        "Ctrl+L")
+        self.search_focus_action = action(self.tr("Search the documents"), self.focus_search, "Ctrl+F",
+                                          self.tr("Find the best pages for a question, without an answer"))
+        self.quality_action = action(self.tr("Check &quality…"), self.check_quality, "Ctrl+E", self.tr(
+            "Measure on a file of questions how well search finds the right pages and refuses absent "
+            "answers"))
         for n in range(1, 10):  # Ctrl+1..9: open source n of the last answer
             QShortcut(QKeySequence(f"Ctrl+{n}"), self, lambda n=n: self.open_last_source(n))
 
@@ -100,6 +110,7 @@ class MainWindow(QMainWindow):
                   self.rename_action, self.delete_action):
             bar.addAction(a)
         bar.addSeparator()
+        bar.addAction(self.quality_action)
         bar.addAction(self.settings_action)
         self.addToolBar(bar)
 
@@ -126,6 +137,10 @@ class MainWindow(QMainWindow):
         self.chat_view.export_requested.connect(self.export_chat)
         self.chat_view.copy_requested.connect(self.copy_last_answer)
 
+        self.search_view = SearchView()
+        self.search_view.search_requested.connect(self.controller.search)
+        self.search_view.result_activated.connect(self.viewer_show)
+
         self.documents = QTreeWidget()
         self.documents.setAccessibleName(self.tr("Documents"))
         self.documents.setHeaderLabels([self.tr("File"), self.tr("State"), self.tr("Pages"), self.tr("Chunks"),
@@ -139,6 +154,7 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.chat_view, self.tr("&Chat"))
+        self.tabs.addTab(self.search_view, self.tr("S&earch"))
         self.tabs.addTab(self.documents, self.tr("D&ocuments"))
 
         self.viewer = PdfViewer()
@@ -213,6 +229,7 @@ class MainWindow(QMainWindow):
         self.collection = self._shown = name
         self.controller.open_collection(name)
         self.chat_view.set_chats(self.controller.chats, self.controller.chat_index)
+        self.search_view.clear()
         if not name:
             self.chat_view.transcript.setHtml("<h3>" + self.tr("Welcome") + "</h3><p>" + self.tr(
                 "Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this "
@@ -395,6 +412,31 @@ class MainWindow(QMainWindow):
         if chat is not None and chat.turns:
             self.open_source(len(chat.turns) - 1, n)
 
+    # ---- search and quality
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.search_view)
+        self.search_view.query.setFocus()
+        self.search_view.query.selectAll()
+
+    def _on_search_started(self, collection: str, question: str) -> None:
+        if collection == self.collection:
+            self.search_view.begin(question)
+
+    def _on_search_finished(self, searched) -> None:
+        if searched.collection == self.collection:
+            self.search_view.show_searched(searched)
+
+    def check_quality(self) -> None:
+        from ui.quality_dialog import QualityDialog
+
+        if not self.collection:
+            return
+        if self.quality_dialog is None or self.quality_dialog.collection != self.collection:
+            if self.quality_dialog is not None:
+                self.quality_dialog.deleteLater()
+            self.quality_dialog = QualityDialog(self.controller, self.collection, self)
+        self.quality_dialog.open()
+
     def viewer_show(self, path: str, page: int, quote: str) -> None:
         if self.viewer.isHidden():  # the page gets about half the window
             self.viewer.show()
@@ -452,8 +494,9 @@ class MainWindow(QMainWindow):
         has = bool(self.collection)
         indexing = self.controller.indexing is not None
         asking = self.controller.asking is not None  # the answer belongs to this collection's chat
+        reading = self.controller.reading()  # a search or a quality check is running
         for a in (self.reindex_action, self.rename_action, self.delete_action):
-            a.setEnabled(has and not indexing and not asking)
+            a.setEnabled(has and not indexing and not asking and not reading)
         self.add_folder_action.setEnabled(not indexing)
         self.add_files_action.setEnabled(not indexing)
         self.new_action.setEnabled(not asking)
@@ -461,6 +504,9 @@ class MainWindow(QMainWindow):
         self.settings_action.setEnabled(not self.controller.busy())
         self.chat_view.set_busy(self.controller.asking is not None)
         self.chat_view.setEnabled(has)
+        self.search_view.setEnabled(has)
+        self.search_focus_action.setEnabled(has)
+        self.quality_action.setEnabled(has)
 
     # ---- drag and drop
     def dragEnterEvent(self, event) -> None:
