@@ -19,7 +19,16 @@ from assistant.answering import answer_stream
 from assistant.collections import CollectionStatus
 from assistant.embedding import Embedder, RemoteEmbedder, SentenceTransformerEmbedder, prefix_scheme_for
 from assistant.errors import BackendError, ConfigError, EmbeddingMismatchError
-from assistant.evaluation import OFF_TOPIC, Scored, clean_question, load_questions, question_prompt, score
+from assistant.evaluation import (
+    OFF_TOPIC,
+    Scored,
+    clean_question,
+    load_questions,
+    question_prompt,
+    report_table,
+    score,
+    summarise,
+)
 from assistant.indexing import FileOutcome, IndexOptions, Progress, run_index
 from assistant.languages import detect
 from assistant.ledger import CollectionInfo, FileRecord, Ledger
@@ -32,8 +41,8 @@ from assistant.settings import PER_QUESTION, Settings
 from assistant.store import Store, WriterLock
 from assistant.types import Answer
 
-__all__ = ["Assistant", "CollectionStatus", "FileOutcome", "FileRecord", "Progress", "build_assistant",
-           "check_connection"]
+__all__ = ["Assistant", "CollectionStatus", "FileOutcome", "FileRecord", "Progress", "Scored", "SearchResult",
+           "build_assistant", "check_connection", "report_table", "summarise"]
 
 T = TypeVar("T")
 
@@ -227,7 +236,8 @@ class Assistant:
         if s.min_score >= 0:
             return retriever, Refusal(s.min_score, "relevance threshold min_score")
         calibration = self._calibration(name, retriever)
-        return retriever, Refusal(calibration.threshold(s.refusal_margin), "collection's calibrated threshold")
+        prefix = self._ledger.collection(name).prefix
+        return retriever, Refusal(calibration.threshold(s.refusal_margin, prefix), "collection's calibrated threshold")
 
     def _calibration(self, name: str, retriever: Retriever) -> Calibration:
         """The probes' scores against `name`, measured again whenever its chunks changed."""

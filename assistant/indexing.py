@@ -69,7 +69,7 @@ class Progress:
 @dataclass(frozen=True)
 class IndexOptions:
     chunk_tokens: int = 128
-    chunk_overlap_tokens: int = 16
+    chunk_overlap_tokens: int = 32
     parse_timeout_s: float = 60.0
     parse_memory_mb: int = 2048
     parse_workers: int = 0

@@ -51,7 +51,7 @@ class Settings:
     # indexing
     chunk_tokens: int = _f(128, "Chunk size in embedder tokens (capped by the embedder's limit); a change "
                            "re-indexes each collection at its next `assistant index`.")
-    chunk_overlap_tokens: int = _f(16, "Overlap between neighbouring chunks, in tokens.")
+    chunk_overlap_tokens: int = _f(32, "Overlap between neighbouring chunks, in tokens.")
     parse_timeout_s: float = _f(60.0, "Wall-clock limit to parse one PDF; slower files are reported.")
     parse_memory_mb: int = _f(2048, "Memory cap of a PDF parsing worker, in MiB.")
     parse_workers: int = _f(0, "PDF parsing processes; 0: one per core, at most 8.")

@@ -8,8 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # what the desktop app may use: the engine's surface and the records and helpers it hands out
 UI_MAY_IMPORT = {"assistant.engine", "assistant.chats", "assistant.collections", "assistant.errors",
-                 "assistant.settings", "assistant.types", "assistant.markers", "assistant.evidence", "assistant.keys",
-                 "assistant.evaluation", "assistant.search"}
+                 "assistant.settings", "assistant.types", "assistant.markers", "assistant.evidence", "assistant.keys"}
 
 
 def imports(path: Path) -> set[str]:

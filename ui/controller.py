@@ -18,11 +18,13 @@ from assistant.engine import (
     CollectionStatus,
     FileOutcome,
     Progress,
+    SearchResult,
     build_assistant,
     check_connection,
+    report_table,
+    summarise,
 )
 from assistant.errors import BusyError, ConfigError
-from assistant.search import SearchResult
 from assistant.settings import Settings, save_settings
 from assistant.types import Answer
 from ui.jobs import Job, call
@@ -359,7 +361,6 @@ class Controller(QObject):
         engine, made, failure = self.engine, [], []
 
         def work(_cancel: threading.Event):
-            from assistant.evaluation import report_table, summarise
 
             scored = engine.evaluate(questions_file, collection=collection)
             yield Evaluation(collection, questions_file, report_table(scored), summarise(scored))
