@@ -33,17 +33,24 @@ def chunk_id(file_hash: str, file: str, page: int, start: int) -> str:
 
 def chunk_pages(pages: Iterable[Page], file_hash: str,
                 splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
-    chunks = []
+    chunks, ids = [], set()
     for page in pages:
+        last = -1
         for doc in splitter.create_documents([page.text]):
             text = doc.page_content.strip()
             if not text:
                 continue
             start = doc.metadata["start_index"]
-            if start < 0:  # the splitter could not locate the piece (never expected); search ourselves
-                start = max(0, page.text.find(text))
+            if start < 0 or start <= last:  # not located, or located at an earlier copy of repeated text
+                found = page.text.find(text, last + 1)
+                start = found if found >= 0 else max(0, page.text.find(text))
             else:
                 start += len(doc.page_content) - len(doc.page_content.lstrip())
-            chunks.append(Chunk(id=chunk_id(file_hash, page.file, page.number, start), file=page.file,
-                                page=page.number, char_start=start, char_end=start + len(text), text=text))
+            last = start
+            cid = chunk_id(file_hash, page.file, page.number, start)
+            if cid in ids:  # the same text at the same place twice: still one id per chunk
+                cid = chunk_id(file_hash, page.file, page.number, start + 1_000_000 * len(chunks))
+            ids.add(cid)
+            chunks.append(Chunk(id=cid, file=page.file, page=page.number, char_start=start,
+                                char_end=start + len(text), text=text))
     return chunks

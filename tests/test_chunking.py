@@ -27,3 +27,13 @@ def test_token_length_function_bounds_chunks():
     text = " ".join(["word"] * 500)
     chunks = chunk_pages([Page("f", 1, text)], "h", make_splitter(100, 10, count))
     assert all(count(c.text) <= 100 for c in chunks)
+
+
+def test_repeated_text_gets_distinct_ids_and_offsets():
+    """A page that repeats one sentence (minutes, forms): overlapping chunks have the same text."""
+    text = "Volume 0, page 1: minutes of the harbour board, item 1. " * 12
+    chunks = chunk_pages([Page("/d/v.pdf", 1, text)], "h", make_splitter(128, 32, lambda t: 2 * len(t.split())))
+    assert len(chunks) == 3 and len({c.id for c in chunks}) == len(chunks)
+    starts = [c.char_start for c in chunks]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert all(text[c.char_start:c.char_end] == c.text for c in chunks)

@@ -127,6 +127,14 @@ class SettingsDialog(QDialog):
         self.top_k.setRange(1, 50)
         self.top_k.setValue(s.top_k)
         self.top_k.setSuffix(self.tr(" passages"))
+        self.refusal_margin = QDoubleSpinBox()
+        self.refusal_margin.setRange(-0.1, 0.1)
+        self.refusal_margin.setDecimals(3)
+        self.refusal_margin.setSingleStep(0.005)
+        self.refusal_margin.setValue(s.refusal_margin)
+        self.refusal_margin.setToolTip(self.tr(
+            "Added to each collection's calibrated threshold for \"not in your documents\": above 0 refuses "
+            "more often, below 0 less. Check quality (Ctrl+E) shows the effect."))
         self.embedding_model = QComboBox()
         self.embedding_model.setEditable(True)
         emb = controller.embedding_models()
@@ -136,6 +144,7 @@ class SettingsDialog(QDialog):
         af = QFormLayout(answers)
         af.addRow(self.tr("Temperature:"), self.temperature)
         af.addRow(self.tr("Passages per question (top-k):"), self.top_k)
+        af.addRow(self.tr("Refusal margin:"), self.refusal_margin)
         if collection:
             fixed = controller.embedding_model(collection) or self.tr("(chosen when it is first indexed)")
             af.addRow(self.tr("Embedding model of '{0}':").format(collection), QLabel(fixed))
@@ -177,6 +186,7 @@ class SettingsDialog(QDialog):
                   "remote_url": self.remote_url.text().strip(), "remote_model": self.remote_model.text().strip(),
                   "remote_api_key": self.remote_key.text().strip(),
                   "temperature": round(self.temperature.value(), 2), "top_k": self.top_k.value(),
+                  "refusal_margin": round(self.refusal_margin.value(), 3),
                   "embedding_model": self.embedding_model.currentText().strip()}
         return {k: v for k, v in values.items() if getattr(s, k) != v}
 
