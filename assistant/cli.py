@@ -298,6 +298,10 @@ def _status(assistant, args) -> int:
             "(run `assistant index` on the collection to repair)")
         print(f"collection {c.name}: {c.documents} documents, {c.pages} pages, {c.chunks} chunks, "
               f"{c.failed} failed; embedding model {c.embed_model} ({c.embed_dim} dims); store check: {health}")
+        wanted = f"{s.chunk_tokens}/{s.chunk_overlap_tokens}"
+        if c.documents and c.chunking != wanted:
+            print(f"  chunked as {c.chunking or '256/32 (older index)'} tokens, the settings say {wanted}: "
+                  f"`assistant index --collection {c.name}` indexes it again")
     print(f"embedding: {s.embedding_backend} {s.embedding_model}"
           + (f" at {s.embedding_url}" if s.embedding_backend == "remote" else ""))
     print(f"language model: {s.backend} " + (f"{s.remote_model} at {s.remote_url or '(no URL set)'}"

@@ -60,6 +60,7 @@ class CollectionStatus:
     missing_in_store: int
     orphans_in_store: int
     pending: int
+    chunking: str = ""  # "tokens/overlap" its chunks were cut with ("": not recorded, an older index)
 
 
 def status(ledger: Ledger, store: Store | None, name: str) -> CollectionStatus:
@@ -68,7 +69,8 @@ def status(ledger: Ledger, store: Store | None, name: str) -> CollectionStatus:
     info = existing(ledger, name)
     totals = ledger.totals(name)
     common = dict(name=name, embed_model=info.embed_model, embed_dim=info.embed_dim, documents=totals["indexed"],
-                  failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"], pending=totals["pending"])
+                  failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"], pending=totals["pending"],
+                  chunking=info.chunking)
     if store is None:
         return CollectionStatus(**common, store_chunks=totals["chunks"], missing_in_store=0, orphans_in_store=0)
     ledger_ids, store_ids = ledger.chunk_ids(name), store.all_ids()

@@ -361,7 +361,6 @@ class Controller(QObject):
         engine, made, failure = self.engine, [], []
 
         def work(_cancel: threading.Event):
-
             scored = engine.evaluate(questions_file, collection=collection)
             yield Evaluation(collection, questions_file, report_table(scored), summarise(scored))
 
