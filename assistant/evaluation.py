@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from assistant.errors import ConfigError
-from assistant.languages import detect
+from assistant.languages import NAMES, detect
 from assistant.search import SearchResult
 
 # Questions no collection of an archive or library answers, for a generated starter set: a refusal is
@@ -29,13 +29,11 @@ OFF_TOPIC = (
     "What is the best age to start learning the piano?", "How long do tortoises live?",
     "Which football club has won the most Champions League titles?", "What causes hiccups?",
 )
-LANGUAGE_NAMES = {"en": "English", "fi": "Finnish", "sv": "Swedish", "hu": "Hungarian", "it": "Italian",
-                  "de": "German", "fr": "French", "es": "Spanish", "nl": "Dutch", "et": "Estonian"}
 
 
 def question_prompt(passage: str, language: str) -> list[dict]:
     """Messages that ask a language model for one question the passage answers."""
-    name = LANGUAGE_NAMES.get(language, language)
+    name = NAMES.get(language, language)
     return [{"role": "system", "content": "You write questions for testing a search engine over documents."},
             {"role": "user", "content": f"Passage:\n<<<\n{passage}\n>>>\n\nWrite one question in {name} that "
              "this passage answers, without quoting it word for word. Reply with the question only."}]

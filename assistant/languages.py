@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+NAMES = {"en": "English", "fi": "Finnish", "sv": "Swedish", "hu": "Hungarian", "it": "Italian", "de": "German",
+         "fr": "French", "es": "Spanish", "nl": "Dutch", "et": "Estonian"}
 _STOPWORDS = {
     "en": "the of and to in is that for it with as on are be this by or from at which you can an not what how "
           "who when where does do was were have has",

@@ -7,6 +7,7 @@ import re
 from typing import Sequence
 
 from assistant.embedding import Embedder
+from assistant.languages import STOPWORDS
 from assistant.store import Store
 from assistant.types import Hit
 
@@ -35,8 +36,6 @@ _TERM = re.compile(r"[^\W_]{4,}|\d+", re.UNICODE)
 
 def terms(text: str) -> set[str]:
     """Words of four letters or more, and numbers, lower-cased: what lexical agreement counts."""
-    from assistant.languages import STOPWORDS
-
     return {t.lower() for t in _TERM.findall(text)} - STOPWORDS
 
 
