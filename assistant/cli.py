@@ -196,6 +196,9 @@ def _answer_json(answer) -> dict:
 def _ask(assistant, args) -> int:
     from assistant.types import Answer
 
+    notice = assistant.index_notice(args.collection or assistant.settings.collection)
+    if notice and not args.json:
+        print(f"note: {notice}", file=sys.stderr)
     answer, streamed = None, False
     for item in assistant.ask_stream(args.question, collection=args.collection):
         if isinstance(item, Answer):
@@ -205,7 +208,8 @@ def _ask(assistant, args) -> int:
             sys.stdout.flush()
             streamed = True
     if args.json:
-        print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2))
+        print(json.dumps({**_answer_json(answer), **({"notice": notice} if notice else {})},
+                         ensure_ascii=False, indent=2))
         return 0
     if not streamed or not answer.found:
         if streamed:
@@ -238,8 +242,11 @@ def _search(assistant, args) -> int:
             "files": [{"file": f.file, "score": f.score, "pages": list(f.pages)} for f in result.files],
             "pages": [{"file": p.file, "page": p.page, "score": p.score, "passage": p.passage.chunk.text}
                       for p in result.pages],
-            "retrieve_s": round(result.seconds, 4)}, ensure_ascii=False, indent=2))
+            "retrieve_s": round(result.seconds, 4), **({"notice": result.notice} if result.notice else {})},
+            ensure_ascii=False, indent=2))
         return 0
+    if result.notice:
+        print(f"note: {result.notice}", file=sys.stderr)
     if not result.pages:
         print("nothing found: the collection is empty")
         return 0
@@ -264,9 +271,13 @@ def _eval(assistant, args) -> int:
             print(json.dumps(item, ensure_ascii=False), flush=True)
         return 0
     scored = assistant.evaluate(args.questions, collection=args.collection, k=args.k)
+    notice = assistant.index_notice(args.collection or assistant.settings.collection)
     if args.json:
-        print(json.dumps(report_json(scored), ensure_ascii=False, indent=2))
+        print(json.dumps({**report_json(scored), **({"notice": notice} if notice else {})},
+                         ensure_ascii=False, indent=2))
     else:
+        if notice:
+            print(f"note: {notice}", file=sys.stderr)
         print(report_table(scored))
     return 0
 
@@ -298,10 +309,8 @@ def _status(assistant, args) -> int:
             "(run `assistant index` on the collection to repair)")
         print(f"collection {c.name}: {c.documents} documents, {c.pages} pages, {c.chunks} chunks, "
               f"{c.failed} failed; embedding model {c.embed_model} ({c.embed_dim} dims); store check: {health}")
-        wanted = f"{s.chunk_tokens}/{s.chunk_overlap_tokens}"
-        if c.documents and c.chunking != wanted:
-            print(f"  chunked as {c.chunking or '256/32 (older index)'} tokens, the settings say {wanted}: "
-                  f"`assistant index --collection {c.name}` indexes it again")
+        if c.reindex:
+            print(f"  {c.reindex}")
     print(f"embedding: {s.embedding_backend} {s.embedding_model}"
           + (f" at {s.embedding_url}" if s.embedding_backend == "remote" else ""))
     print(f"language model: {s.backend} " + (f"{s.remote_model} at {s.remote_url or '(no URL set)'}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import ConfigError
+from assistant.indexing import INDEX_FORMAT
 from assistant.ledger import CollectionInfo, Ledger
 from assistant.store import Store, WriterLock, drop_collection, rename_collection
 
@@ -61,16 +62,40 @@ class CollectionStatus:
     orphans_in_store: int
     pending: int
     chunking: str = ""  # "tokens/overlap" its chunks were cut with ("": not recorded, an older index)
+    index_format: int = INDEX_FORMAT
+    reindex: str = ""  # why `assistant index` should index it again ("": its index is current)
 
 
-def status(ledger: Ledger, store: Store | None, name: str) -> CollectionStatus:
+def reindex_reason(ledger: Ledger, name: str, chunking: str) -> str:
+    """Why every file of `name` is to be indexed again ("" when its index is current): its index format is
+    older than what indexing writes now, or its chunks were cut otherwise than `chunking` ("tokens/overlap")
+    says. `assistant index` does it, and says why."""
+    info = ledger.collection(name)
+    if info is None or not ledger.files(name):
+        return ""
+    if info.index_format < INDEX_FORMAT:
+        return f"'{name}' was indexed before page and document vectors were added to the index"
+    if info.chunking != chunking:
+        return f"'{name}' was chunked as {info.chunking or '256/32'} tokens, the settings say {chunking}"
+    return ""
+
+
+def reindex_advice(reason: str, name: str) -> str:
+    """What a user reads when `name` should be indexed again (search, ask, status, the app)."""
+    return (f"{reason}: re-index needed for the best results, `assistant index --collection {name}` "
+            "indexes every file again") if reason else ""
+
+
+def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "") -> CollectionStatus:
     """The ledger's figures, checked against `store` when one is given (None: the ledger alone, cheap
-    enough for a list refreshed often)."""
+    enough for a list refreshed often); `chunking` ("tokens/overlap", from the settings) to say whether
+    it needs indexing again."""
     info = existing(ledger, name)
     totals = ledger.totals(name)
     common = dict(name=name, embed_model=info.embed_model, embed_dim=info.embed_dim, documents=totals["indexed"],
                   failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"], pending=totals["pending"],
-                  chunking=info.chunking)
+                  chunking=info.chunking, index_format=info.index_format,
+                  reindex=reindex_advice(reindex_reason(ledger, name, chunking), name) if chunking else "")
     if store is None:
         return CollectionStatus(**common, store_chunks=totals["chunks"], missing_in_store=0, orphans_in_store=0)
     ledger_ids, store_ids = ledger.chunk_ids(name), store.all_ids()

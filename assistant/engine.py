@@ -7,6 +7,7 @@ methods is a short call into the stage or module that does the work.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -29,7 +30,7 @@ from assistant.evaluation import (
     score,
     summarise,
 )
-from assistant.indexing import FileOutcome, IndexOptions, Progress, run_index
+from assistant.indexing import INDEX_FORMAT, FileOutcome, IndexOptions, Progress, run_index
 from assistant.languages import detect
 from assistant.ledger import CollectionInfo, FileRecord, Ledger
 from assistant.llm import ChatBackend, GenerationOptions
@@ -165,7 +166,7 @@ class Assistant:
         if info is None:
             collections.check_new_name(self._ledger, name)
             self._ledger.create_collection(CollectionInfo(name, emb.info.name, emb.info.dim, emb.info.prefix,
-                                                          self._chunking()))
+                                                          self._chunking(), INDEX_FORMAT))
         else:
             self._check_embedder(info, emb)
         return emb
@@ -187,18 +188,15 @@ class Assistant:
             options = IndexOptions(chunk_tokens=s.chunk_tokens, chunk_overlap_tokens=s.chunk_overlap_tokens,
                                    parse_timeout_s=s.parse_timeout_s, parse_memory_mb=s.parse_memory_mb,
                                    parse_workers=s.parse_workers)
-            again = ""
-            if info is not None and info.chunking != self._chunking() and self._ledger.files(name):
-                was = info.chunking or "256/32 (before it was recorded)"
-                again = (f"the chunk size changed from {was} to {self._chunking()} tokens: every file of "
-                         f"'{name}' is indexed again")
+            again = collections.reindex_reason(self._ledger, name, self._chunking()) if info else ""
+            again = f"{again}: every file of '{name}' is indexed again" if again else ""
             last = None
             for last in run_index(paths, ledger=self._ledger, store=self.store(name),
                                   embedder=lambda: self._collection_embedder(name),
                                   collection=name, options=options, cancel=cancel, again=again):
                 yield last
             if last is not None and not last.cancelled and self._ledger.collection(name) is not None:
-                self._ledger.set_chunking(name, self._chunking())
+                self._ledger.set_layout(name, self._chunking(), INDEX_FORMAT)
 
     def _chunking(self) -> str:
         return f"{self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}"
@@ -232,7 +230,9 @@ class Assistant:
     def _retrieval(self, name: str) -> tuple[Retriever, Refusal]:
         """How `name` is searched, and how its refusals are decided (loads the embedding model)."""
         s = self.settings
-        retriever = Retriever(self._collection_embedder(name), self.store(name), lexical_weight=LEXICAL_WEIGHT)
+        views = self._ledger.collection(name).index_format >= 2
+        retriever = Retriever(self._collection_embedder(name), self.store(name), lexical_weight=LEXICAL_WEIGHT,
+                              views=views)
         if s.min_score >= 0:
             return retriever, Refusal(s.min_score, "relevance threshold min_score")
         calibration = self._calibration(name, retriever)
@@ -259,8 +259,13 @@ class Assistant:
         question = question.strip()
         if not question:
             raise ConfigError("the question is empty")
-        retriever, refusal = self._retrieval(self._existing(collection))
-        return search(retriever, refusal, question, k)
+        name = self._existing(collection)
+        retriever, refusal = self._retrieval(name)
+        return dataclasses.replace(search(retriever, refusal, question, k), notice=self.index_notice(name))
+
+    def index_notice(self, name: str) -> str:
+        """Why `name` should be indexed again to get the best results ("" when its index is current)."""
+        return collections.reindex_advice(collections.reindex_reason(self._ledger, name, self._chunking()), name)
 
     def evaluate(self, questions_file: str, *, collection: str | None = None, k: int = 10) -> list[Scored]:
         """Score retrieval and refusal on a questions file (see assistant/evaluation.py)."""
@@ -317,7 +322,7 @@ class Assistant:
     def collection_status(self, name: str, check: bool = True) -> CollectionStatus:
         """`check`: compare the ledger with the store (slower); without, the ledger's figures only."""
         collections.existing(self._ledger, name)
-        return collections.status(self._ledger, self.store(name) if check else None, name)
+        return collections.status(self._ledger, self.store(name) if check else None, name, self._chunking())
 
     def collection_model(self, name: str) -> str:
         """The embedding model that built `name` ("" before its first file)."""

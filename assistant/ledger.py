@@ -39,6 +39,7 @@ class CollectionInfo:
     embed_dim: int
     prefix: str
     chunking: str = ""  # "tokens/overlap" its chunks were cut with ("": before this was recorded)
+    index_format: int = 1  # what its index holds: 1 chunk vectors, 2 + page and document-opening vectors
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class FileRecord:
     chunks: int
 
 
+_COLUMNS = "name, embed_model, embed_dim, prefix, chunking, index_format"
+
+
 class Ledger:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,11 +66,13 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(collections)")}
-        if "chunking" not in columns:  # a ledger from before chunking was recorded
-            try:
-                self.db.execute("ALTER TABLE collections ADD COLUMN chunking TEXT NOT NULL DEFAULT ''")
-            except sqlite3.OperationalError:  # another process added it first
-                pass
+        for column, sql in (("chunking", "chunking TEXT NOT NULL DEFAULT ''"),  # ledgers before these were
+                            ("index_format", "index_format INTEGER NOT NULL DEFAULT 1")):  # recorded
+            if column not in columns:
+                try:
+                    self.db.execute(f"ALTER TABLE collections ADD COLUMN {sql}")
+                except sqlite3.OperationalError:  # another process added it first
+                    pass
         self.lock = threading.RLock()
 
     def close(self) -> None:
@@ -89,21 +95,23 @@ class Ledger:
 
     # collections
     def collection(self, name: str) -> CollectionInfo | None:
-        rows = self._all("SELECT name, embed_model, embed_dim, prefix, chunking FROM collections WHERE name=?",
+        rows = self._all(f"SELECT {_COLUMNS} FROM collections WHERE name=?",
                          (name,))
         return CollectionInfo(*rows[0]) if rows else None
 
     def collections(self) -> list[CollectionInfo]:
-        rows = self._all("SELECT name, embed_model, embed_dim, prefix, chunking FROM collections ORDER BY name")
+        rows = self._all(f"SELECT {_COLUMNS} FROM collections ORDER BY name")
         return [CollectionInfo(*r) for r in rows]
 
     def create_collection(self, info: CollectionInfo) -> None:
-        self._tx([("INSERT INTO collections (name, embed_model, embed_dim, prefix, created, chunking) "
-                   "VALUES (?,?,?,?,?,?)",
-                   (info.name, info.embed_model, info.embed_dim, info.prefix, time.time(), info.chunking))])
+        self._tx([("INSERT INTO collections (name, embed_model, embed_dim, prefix, created, chunking, "
+                   "index_format) VALUES (?,?,?,?,?,?,?)",
+                   (info.name, info.embed_model, info.embed_dim, info.prefix, time.time(), info.chunking,
+                    info.index_format))])
 
-    def set_chunking(self, name: str, chunking: str) -> None:
-        self._tx([("UPDATE collections SET chunking=? WHERE name=?", (chunking, name))])
+    def set_layout(self, name: str, chunking: str, index_format: int) -> None:
+        """What every file of `name` is now indexed with (after a complete run)."""
+        self._tx([("UPDATE collections SET chunking=?, index_format=? WHERE name=?", (chunking, index_format, name))])
 
     _TABLES = (("collections", "name"), ("roots", "collection"), ("files", "collection"),
                ("chunks", "collection"), ("calibration", "collection"))

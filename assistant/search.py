@@ -36,6 +36,7 @@ class SearchResult:
     files: tuple[FileHit, ...]
     decision: Decision  # whether `ask` would answer from these, and why not
     seconds: float
+    notice: str = ""  # e.g. the collection should be indexed again (assistant.collections.reindex_advice)
 
 
 def rank_pages(hits: tuple[Hit, ...]) -> tuple[PageHit, ...]:

@@ -7,7 +7,9 @@ checked against it.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -16,9 +18,33 @@ import numpy as np
 from assistant.errors import IndexLockedError
 from assistant.types import Chunk, Hit
 
+_CHROMA_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
+
+
+def _chroma_safe(prefix: str, collection: str) -> str:
+    """`prefix-collection` where Chroma accepts it (3-63 characters of [A-Za-z0-9._-], alphanumeric at both
+    ends, no ".."), else `prefix-h` + a hash of the name (a long name, or one ending in '-')."""
+    name = f"{prefix}-{collection}"
+    if _CHROMA_NAME.match(name) and ".." not in name:
+        return name
+    return f"{prefix}-h{hashlib.sha256(collection.encode('utf-8')).hexdigest()[:32]}"
+
 
 def chroma_name(collection: str) -> str:
-    return f"col-{collection}"
+    return _chroma_safe("col", collection)
+
+
+def chroma_views_name(collection: str) -> str:
+    """Where a collection's page and document-opening vectors live (index format 2)."""
+    return _chroma_safe("views", collection)
+
+
+def page_id(file: str, page: int) -> str:
+    return f"p{page}:{file}"
+
+
+def opening_id(file: str) -> str:
+    return f"o:{file}"
 
 
 def chroma_client(path: Path):
@@ -33,12 +59,15 @@ def chroma_client(path: Path):
 
 
 class Store:
-    """One Chroma collection. upsert/query/delete; ids are the chunk ids."""
+    """One collection's vectors: its chunks (upsert/query/delete; ids are the chunk ids), and beside them
+    one vector per page and one per document opening ("views"), looked up by id to rerank chunks."""
 
     def __init__(self, path: Path, collection: str):
         self.client = chroma_client(path)
         self.collection = self.client.get_or_create_collection(
             chroma_name(collection), embedding_function=None, metadata={"hnsw:space": "cosine"})
+        self.views = self.client.get_or_create_collection(
+            chroma_views_name(collection), embedding_function=None, metadata={"hnsw:space": "cosine"})
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, batch: int = 1000) -> None:
         for i in range(0, len(chunks), batch):
@@ -50,8 +79,42 @@ class Store:
                 metadatas=[{"file": c.file, "page": c.page, "char_start": c.char_start,
                             "char_end": c.char_end} for c in part])
 
+    def upsert_views(self, file: str, pages: Sequence[int], page_vectors: np.ndarray,
+                     opening_vector: np.ndarray | None) -> None:
+        """`file`'s page vectors (one per page in `pages`) and its opening's vector."""
+        ids = [page_id(file, p) for p in pages]
+        metas = [{"file": file, "page": int(p), "view": "page"} for p in pages]
+        vectors = [np.asarray(v, dtype=np.float32) for v in page_vectors]
+        if opening_vector is not None:
+            ids.append(opening_id(file))
+            metas.append({"file": file, "page": 0, "view": "opening"})
+            vectors.append(np.asarray(opening_vector, dtype=np.float32))
+        for i in range(0, len(ids), 1000):
+            self.views.upsert(ids=ids[i:i + 1000], embeddings=np.stack(vectors[i:i + 1000]),
+                              metadatas=metas[i:i + 1000])
+
+    def view_scores(self, vector: np.ndarray, pages: Sequence[tuple[str, int]]) -> tuple[dict, dict]:
+        """Cosine of `vector` with each of these (file, page)s' page vectors and with their files' openings:
+        ({(file, page): score}, {file: score}); what is not stored is left out."""
+        files = sorted({f for f, _ in pages})
+        ids = [page_id(f, p) for f, p in dict.fromkeys(pages)] + [opening_id(f) for f in files]
+        if not ids:
+            return {}, {}
+        got = self.views.get(ids=ids, include=["embeddings", "metadatas"])
+        if not got["ids"]:
+            return {}, {}
+        scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        by_page, by_file = {}, {}
+        for meta, score in zip(got["metadatas"], scores.tolist()):
+            if meta["view"] == "page":
+                by_page[(meta["file"], int(meta["page"]))] = score
+            else:
+                by_file[meta["file"]] = score
+        return by_page, by_file
+
     def delete_file(self, file: str) -> None:
         self.collection.delete(where={"file": file})
+        self.views.delete(where={"file": file})
 
     def query(self, vector: np.ndarray, k: int) -> list[Hit]:
         if self.count() == 0:
@@ -94,19 +157,21 @@ class Store:
 
 def drop_collection(path: Path, collection: str) -> None:
     client = chroma_client(path)
-    try:
-        client.delete_collection(chroma_name(collection))
-    except Exception:
-        pass
+    for name in (chroma_name(collection), chroma_views_name(collection)):
+        try:
+            client.delete_collection(name)
+        except Exception:
+            pass
 
 
 def rename_collection(path: Path, old: str, new: str) -> None:
     client = chroma_client(path)
-    try:
-        collection = client.get_collection(chroma_name(old))
-    except Exception:
-        return  # nothing stored yet
-    collection.modify(name=chroma_name(new))
+    for name in (chroma_name, chroma_views_name):
+        try:
+            collection = client.get_collection(name(old))
+        except Exception:
+            continue  # nothing stored yet
+        collection.modify(name=name(new))
 
 
 class WriterLock:

@@ -24,6 +24,13 @@ VARIANTS = [
             lambda emb, store, name, a: (Retriever(emb, store, pool=50), Refusal(0.80))),
     Variant("lexical.03", "pool50 + lexical agreement reorders the candidates (weight 0.03)",
             lambda emb, store, name, a: (Retriever(emb, store, pool=50, lexical_weight=0.03), Refusal(0.80))),
-    Variant("product", "what ask/search/eval use now (assistant.engine)",
+    Variant("calibrated", "lexical.03 + refusal calibrated per collection (the product before page vectors)",
+            lambda emb, store, name, a: (Retriever(emb, store, pool=50, lexical_weight=0.03),
+                                         a._retrieval(name)[1])),
+    Variant("views.5", "calibrated + page and opening vectors rerank, weights 0.5 / 0.5",
+            lambda emb, store, name, a: (Retriever(emb, store, pool=50, lexical_weight=0.03, views=True,
+                                                   page_weight=0.5, opening_weight=0.5), a._retrieval(name)[1])),
+    Variant("product", "what ask/search/eval use now (assistant.engine): calibrated + page and opening vectors "
+            "0.3 / 0.3",
             lambda emb, store, name, a: a._retrieval(name)),
 ]

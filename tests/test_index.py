@@ -32,6 +32,11 @@ def store_matches_ledger(assistant, name="default"):
     st = assistant.collection_status(name)
     assert st.missing_in_store == 0 and st.orphans_in_store == 0 and st.pending == 0
     assert st.store_chunks == st.chunks
+    # every indexed file has its opening vector and one vector per page that kept a chunk, nothing else
+    views = assistant.store(name).views.get(include=["metadatas"])["metadatas"]
+    indexed = {p for p, r in assistant.files(name).items() if r.status == "indexed" and r.chunks}
+    assert {m["file"] for m in views if m["view"] == "opening"} == indexed
+    assert {m["file"] for m in views} == indexed
     return st
 
 
@@ -158,7 +163,7 @@ def test_a_new_chunk_size_indexes_every_file_again_and_says_so(settings_for, sam
     old.close()
     new = build_assistant(settings_for(chunk_tokens=64, chunk_overlap_tokens=8))
     again = list(new.index([]))[-1]  # a plain re-scan: the files did not change, the chunking did
-    assert again.count("indexed") == 5 and "256/32 to 64/8" in again.notice
+    assert again.count("indexed") == 5 and "chunked as 256/32 tokens, the settings say 64/8" in again.notice
     st = new.collection_status("default")
     assert st.chunks > before and st.store_chunks == st.chunks and st.orphans_in_store == 0
     assert list(new.index([]))[-1].count("unchanged") == 5  # recorded: the next run skips them

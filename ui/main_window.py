@@ -209,9 +209,11 @@ class MainWindow(QMainWindow):
         self.collection_list.blockSignals(True)
         self.collection_list.clear()
         for c in collections:
-            item = QListWidgetItem(c.name)
-            item.setToolTip(self.tr("{0} documents, {1} pages; embedding model {2}").format(
-                c.documents, c.pages, c.embed_model))
+            item = QListWidgetItem(c.name if not c.reindex else self.tr("{0} (re-index needed)").format(c.name))
+            item.setData(Qt.ItemDataRole.UserRole, c.name)
+            tip = self.tr("{0} documents, {1} pages; embedding model {2}").format(c.documents, c.pages, c.embed_model)
+            item.setToolTip(tip + ("\n" + self.tr("Re-index needed: {0}. Use Re-index to index every file "
+                                                   "again.").format(c.reindex) if c.reindex else ""))
             self.collection_list.addItem(item)
             if c.name == keep:
                 self.collection_list.setCurrentItem(item)
@@ -223,7 +225,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_collection_selected(self, item: QListWidgetItem | None, _previous=None) -> None:
-        self.set_collection(item.text() if item else "")
+        self.set_collection(item.data(Qt.ItemDataRole.UserRole) if item else "")
 
     def set_collection(self, name: str) -> None:
         self.collection = self._shown = name

@@ -142,8 +142,10 @@ class SearchView(QWidget):
         count = len(result.pages)
         found = self.tr("1 page in {0:.2f} s").format(result.seconds) if count == 1 else \
             self.tr("{0} pages in {1:.2f} s").format(count, result.seconds)
+        if result.notice:
+            found += " · " + self.tr("Re-index needed: {0}").format(result.notice)
         if result.decision.answer:
-            self._set_status(found)
+            self._set_status(found, warning=bool(result.notice))
         else:
             self._set_status(self.tr("Ask would refuse: {0}").format(result.decision.reason) + " · " + found,
                              warning=True)
