@@ -1,4 +1,5 @@
-"""Answering a question, as a short sequence of stages: retrieve -> decide -> prompt -> generate -> cite.
+"""Answering a question, as a short sequence of stages: retrieve -> decide -> prompt -> generate -> cite
+-> verify.
 
 Each stage is a function of its own (testable with a scripted backend and a hashing embedder);
 `answer_stream` runs them in order and is what the engine calls.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
 from assistant.citations import AnswerFilter, build_answer
@@ -17,6 +18,7 @@ from assistant.prompting import Prompt, build_prompt
 from assistant.refusal import Decision, Refusal
 from assistant.retrieval import Retriever
 from assistant.types import Answer, Hit, Timings
+from assistant.verification import apply, split_sentences, verify
 
 
 @dataclass(frozen=True)
@@ -128,5 +130,16 @@ def answer_stream(question: str, *, retriever: Retriever, k: int, refusal: Refus
     if gen.stopped and not gen.raw.strip():
         yield stopped_answer(question, chat.name, chat.model, early)
         return
-    yield build_answer(question, gen.raw, prompt.hits, backend=chat.name, model=chat.model,
-                       timings=answer_timings(gen, t0, found.seconds, load_s))
+    answer = build_answer(question, gen.raw, prompt.hits, backend=chat.name, model=chat.model,
+                          timings=answer_timings(gen, t0, found.seconds, load_s))
+    yield check(answer, getattr(retriever, "embedder", None))
+
+
+def check(answer: Answer, embedder) -> Answer:
+    """Verify each sentence against the passages it cites (assistant/verification.py); the time it took
+    is part of the answer's total."""
+    if not answer.found:
+        return answer
+    result = verify(split_sentences(answer.text), answer.retrieved, embedder)
+    timings = replace(answer.timings, verify_s=result.seconds, total_s=round(answer.timings.total_s + result.seconds, 4))
+    return replace(apply(answer, result), timings=timings)

@@ -18,6 +18,13 @@ from assistant.errors import ConfigError
 from assistant.types import Answer, Citation
 
 
+def unsupported_line(check) -> str:
+    """A sentence no cited passage supports, with where it was looked for and what was missing."""
+    where = "".join(f"[{n}]" for n in check.citations)
+    why = f" (not in the passage: {', '.join(check.missing)})" if check.missing else ""
+    return f"{check.text} — not found in {where}{why}"
+
+
 @dataclass(frozen=True)
 class Turn:
     question: str
@@ -29,17 +36,22 @@ class Turn:
     error: str = ""
     stopped: bool = False
     at: float = 0.0
+    verified: str = ""  # all | partial | none; "" when not checked (assistant/verification.py)
+    unsupported: tuple[str, ...] = ()  # the sentences no cited passage supports, as the user reads them
 
     @classmethod
     def from_answer(cls, answer: Answer, stopped: bool = False) -> "Turn":
         if answer.citations:
-            sources = tuple(Citation(c.n, c.file, c.page, c.quote, round(c.score, 4)) for c in answer.citations)
+            sources = tuple(Citation(c.n, c.file, c.page, c.quote, round(c.score, 4), c.supported)
+                            for c in answer.citations)
         else:
             sources = tuple(Citation(i, h.chunk.file, h.chunk.page, h.chunk.text, round(h.score, 4))
                             for i, h in enumerate(answer.retrieved, 1))
         return cls(question=answer.question, text=answer.text, found=answer.found,
                    cited=bool(answer.citations), sources=sources if answer.found else (),
-                   model=f"{answer.backend}: {answer.model}", stopped=stopped, at=time.time())
+                   model=f"{answer.backend}: {answer.model}", stopped=stopped, at=time.time(),
+                   verified=answer.verified if answer.found else "",
+                   unsupported=tuple(unsupported_line(c) for c in answer.sentences if c.support == "unsupported"))
 
     @classmethod
     def failed(cls, question: str, error: str) -> "Turn":
@@ -76,7 +88,8 @@ class ChatStore:
             raw = json.loads(path.read_text(encoding="utf-8"))
             return [Chat(c["id"], c["title"], c["created"],
                          [Turn(**{**{k: v for k, v in t.items() if k in known},
-                                  "sources": tuple(Citation(**s) for s in t["sources"])}) for t in c["turns"]])
+                                  "sources": tuple(Citation(**s) for s in t["sources"]),
+                                  "unsupported": tuple(t.get("unsupported", ()))}) for t in c["turns"]])
                     for c in raw["chats"]]
         except (ValueError, KeyError, TypeError) as e:
             kept = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -107,7 +120,8 @@ def new_chat(title: str = "") -> Chat:
 
 LABELS = {"q": "Q:", "error": "Error:", "none": "(no answer)", "stopped": "(stopped before the end)",
           "sources": "Sources:", "retrieved": "Retrieved passages (not citations):", "page": "p.",
-          "chat": "Chat", "collection": "Collection:"}
+          "chat": "Chat", "collection": "Collection:",
+          "unsupported": "Not found in the passages they cite (unverified):"}
 
 
 def turn_to_markdown(turn: Turn, labels: dict[str, str] = LABELS) -> str:
@@ -123,6 +137,8 @@ def turn_to_markdown(turn: Turn, labels: dict[str, str] = LABELS) -> str:
         lines += [turn.text.strip() or f"*{L['none']}*", ""]
         if turn.stopped:
             lines += [f"*{L['stopped']}*", ""]
+        if turn.unsupported:
+            lines += [f"*{L['unsupported']}*", "", *(f"- {u}" for u in turn.unsupported), ""]
         if turn.sources:
             lines += [f"**{L['sources'] if turn.cited else L['retrieved']}**", ""]
             for s in turn.sources:

@@ -188,9 +188,13 @@ def _answer_json(answer) -> dict:
             "citations": [asdict(c) for c in answer.citations],
             "retrieved": [{"n": i, "file": h.chunk.file, "page": h.chunk.page, "score": h.score}
                           for i, h in enumerate(answer.retrieved, 1)],
+            "verified": answer.verified or None,
+            "sentences": [{"text": c.text, "citations": list(c.citations), "support": c.support, "score": c.score,
+                           "missing": list(c.missing), "corrected_from": list(c.corrected_from) or None}
+                          for c in answer.sentences],
             "backend": answer.backend, "model": answer.model,
             "timings": {"retrieve_s": t.retrieve_s, "first_token_s": t.first_token_s, "total_s": t.total_s,
-                        "tokens_per_s": t.tokens_per_s, "load_s": t.load_s}}
+                        "tokens_per_s": t.tokens_per_s, "load_s": t.load_s, "verify_s": t.verify_s}}
 
 
 def _ask(assistant, args) -> int:
@@ -222,13 +226,39 @@ def _ask(assistant, args) -> int:
     return 0
 
 
+def verification_lines(answer) -> list[str]:
+    """What the check of each sentence against its passages found, when not everything was supported."""
+    if not answer.sentences or answer.verified == "all":
+        return []
+    if all(c.support == "uncited" for c in answer.sentences):
+        head = "Unverified: the answer cites no passage, so no sentence could be checked against your documents."
+    elif answer.verified == "none":
+        head = "Unverified: no sentence was found in the passage it cites; do not rely on this answer:"
+    else:
+        head = "Partly verified: some sentences were not found in the passages they cite:"
+    lines = ["", head]
+    for c in answer.sentences:
+        if c.support == "unsupported":
+            why = f" (not in the passage: {', '.join(c.missing)})" if c.missing else ""
+            lines.append(f"  ✗ not found in {''.join(f'[{n}]' for n in c.citations)}: {c.text}{why}")
+        elif c.support == "uncited":
+            lines.append(f"  ? cites no passage: {c.text}")
+    for c in answer.sentences:
+        if c.corrected_from:
+            lines.append(f"  marker corrected: {''.join(f'[{n}]' for n in c.corrected_from)} -> "
+                         f"{''.join(f'[{n}]' for n in c.citations)} for: {c.text}")
+    return lines
+
+
 def sources_lines(answer) -> list[str]:
     """What follows the answer text: the sources its markers cite, or, when it cites none, the passages
     the model was given, never called citations."""
     if answer.citations:
-        return ["", "Sources:", *(f"[{c.n}] {display_path(c.file)}, p. {c.page}" for c in answer.citations)]
+        return [*verification_lines(answer), "", "Sources:",
+                *(f"[{c.n}] {display_path(c.file)}, p. {c.page}"
+                  + (" (not supported)" if c.supported is False else "") for c in answer.citations)]
     if answer.found and answer.retrieved:
-        return ["", "The answer cites no passage. Retrieved passages (not citations):",
+        return [*verification_lines(answer), "", "The answer cites no passage. Retrieved passages (not citations):",
                 *(f"  {display_path(h.chunk.file)}, p. {h.chunk.page} (score {h.score:.2f})"
                   for h in answer.retrieved)]
     return []

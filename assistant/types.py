@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from indexers.records import Chunk, Page
 
-__all__ = ["Answer", "Chunk", "Citation", "Decision", "Hit", "Message", "Page", "Timings"]
+__all__ = ["Answer", "Chunk", "Citation", "Decision", "Hit", "Message", "Page", "SentenceCheck", "Timings"]
 
 # A chat message as the OpenAI API has it ({"role": ..., "content": ...}): the format inside, too.
 Message = dict[str, str]
@@ -31,6 +31,19 @@ class Citation:
     page: int
     quote: str
     score: float
+    supported: bool | None = None  # whether a sentence citing it was found in it (None: not verified)
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of an answer, checked against the passages it cites (assistant/verification.py)."""
+
+    text: str  # without its markers
+    citations: tuple[int, ...]  # the passages it cites (after a correction)
+    support: str  # supported | unsupported | uncited
+    score: float | None = None  # best semantic support among its cited passages
+    missing: tuple[str, ...] = ()  # numbers, dates, names no cited passage contains
+    corrected_from: tuple[int, ...] = ()  # the markers as the model wrote them, when corrected
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,7 @@ class Timings:
     total_s: float = 0.0
     tokens_per_s: float | None = None
     load_s: float = 0.0  # loading models before the question (not part of the other figures)
+    verify_s: float = 0.0  # checking the answer's sentences against their passages (part of total_s)
 
 
 @dataclass(frozen=True)
@@ -69,3 +83,5 @@ class Answer:
     model: str
     timings: Timings = field(default_factory=Timings)
     refused: Decision | None = None  # when retrieval refused before any model ran: why
+    sentences: tuple[SentenceCheck, ...] = ()  # each sentence's check, when verified
+    verified: str = ""  # all | partial | none; "" when not verified (refusals, not-found replies)

@@ -96,7 +96,8 @@ def test_a_marker_pointing_at_no_passage_is_dropped_while_streaming():
     pieces, answer, _ = run(backend)  # two passages given: [7] and 9 point at nothing
     assert "".join(pieces) == "Opened in 1802 and [2] again."
     assert "7" not in answer.text and "9" not in answer.text
-    assert [c.n for c in answer.citations] == [2]
+    # passage 2 does not hold 1802, passage 1 does: verification re-points the marker and says so
+    assert [c.n for c in answer.citations] == [1] and answer.sentences[0].corrected_from == (2,)
 
 
 def test_the_not_found_sentinel_is_held_back_and_becomes_the_refusal():
@@ -217,8 +218,9 @@ def test_cli_lists_retrieved_passages_not_citations_when_the_answer_cites_nothin
     _, answer, _ = run(ScriptedBackend(["It opened in 1802."]))
     assert answer.found and answer.citations == ()
     lines = sources_lines(answer)
-    assert lines[1] == "The answer cites no passage. Retrieved passages (not citations):"
-    assert lines[2:] == ["  /docs/file1.pdf, p. 2 (score 0.91)", "  /docs/file2.pdf, p. 3 (score 0.85)"]
+    assert answer.verified == "none" and lines[1].startswith("Unverified: the answer cites no passage")
+    assert lines[-3] == "The answer cites no passage. Retrieved passages (not citations):"
+    assert lines[-2:] == ["  /docs/file1.pdf, p. 2 (score 0.91)", "  /docs/file2.pdf, p. 3 (score 0.85)"]
     assert "Sources:" not in lines
 
 

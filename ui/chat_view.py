@@ -138,6 +138,7 @@ class ChatView(QWidget):
             body = MARKER.sub(lambda m: ", ".join(
                 f"<a href='source:{index}/{n}'>[{n}]</a>" for n in numbers(m)), body)
         out.append(f"<p>{body}</p>")
+        out += self._verification_html(turn)
         if turn.stopped:
             out.append(f"<p class='meta'>{html.escape(self.tr('(stopped before the end)'))}</p>")
         if turn.sources:
@@ -149,11 +150,29 @@ class ChatView(QWidget):
                 quote = " ".join(s.quote.split())
                 if len(quote) > 240:
                     quote = quote[:240] + "…"
-                out.append(f"<p class='src'>[{s.n}] <a href='source:{index}/{s.n}'>{html.escape(label)}</a>"
+                flag = (" <span class='err'>" + html.escape(self.tr("(no sentence found in it)")) + "</span>"
+                        if s.supported is False else "")
+                out.append(f"<p class='src'>[{s.n}] <a href='source:{index}/{s.n}'>{html.escape(label)}</a>{flag}"
                            f" <span class='meta'>“{html.escape(quote)}”</span></p>")
         if turn.model:
             out.append(f"<p class='meta'>{html.escape(turn.model)}</p>")
         return "".join(out) + "<hr/>"
+
+    def _verification_html(self, turn: Turn) -> list[str]:
+        """What checking the sentences against their passages found, when not all were supported."""
+        if not turn.found or turn.verified in ("", "all"):
+            return []
+        if not turn.cited:
+            head = self.tr("Unverified: the answer cites no passage, so no sentence could be checked against "
+                           "your documents.")
+        elif turn.verified == "none":
+            head = self.tr("Unverified: no sentence was found in the passage it cites. Do not rely on this "
+                           "answer.")
+        else:
+            head = self.tr("Partly verified: these sentences were not found in the passages they cite:")
+        out = [f"<p class='err'>{html.escape(head)}</p>"]
+        out += [f"<p class='err'>✗ {html.escape(line)}</p>" for line in turn.unsupported]
+        return out
 
     # ---- the answer being written
     def begin_answer(self, question: str) -> None:

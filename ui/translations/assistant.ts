@@ -75,27 +75,47 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="144"/>
+        <location filename="../chat_view.py" line="145"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="145"/>
+        <location filename="../chat_view.py" line="146"/>
         <source>Retrieved passages (not citations; the model did not cite):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="148"/>
+        <location filename="../chat_view.py" line="149"/>
         <source>{0} — p. {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../chat_view.py" line="153"/>
+        <source>(no sentence found in it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../chat_view.py" line="166"/>
+        <source>Unverified: the answer cites no passage, so no sentence could be checked against your documents.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../chat_view.py" line="169"/>
+        <source>Unverified: no sentence was found in the passage it cites. Do not rely on this answer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../chat_view.py" line="172"/>
+        <source>Partly verified: these sentences were not found in the passages they cite:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../chat_view.py" line="188"/>
         <source>Searching the documents and preparing the model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="174"/>
+        <location filename="../chat_view.py" line="193"/>
         <source>Writing the answer… (Esc stops)</source>
         <translation type="unfinished"></translation>
     </message>
