@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
 from assistant.citations import AnswerFilter, build_answer
+from assistant.errors import BackendError
 from assistant.llm import ChatBackend, GenerationOptions, Message
 from assistant.prompting import Prompt, build_prompt
 from assistant.refusal import Decision, Refusal
@@ -140,6 +141,10 @@ def check(answer: Answer, embedder) -> Answer:
     is part of the answer's total."""
     if not answer.found:
         return answer
-    result = verify(split_sentences(answer.text), answer.retrieved, embedder)
+    sentences = split_sentences(answer.text)
+    try:
+        result = verify(sentences, answer.retrieved, embedder)
+    except BackendError:  # a remote embedder failing now must not lose the answer: check the facts alone
+        result = verify(sentences, answer.retrieved, None)
     timings = replace(answer.timings, verify_s=result.seconds, total_s=round(answer.timings.total_s + result.seconds, 4))
     return replace(apply(answer, result), timings=timings)

@@ -66,3 +66,22 @@ def test_a_correct_cross_lingual_sentence_is_supported_and_a_sentence_from_elsew
     good, bad = check.sentences
     assert good.support == "supported" and good.citations == (1,) and good.score > 0.8
     assert bad.support == "unsupported" and check.verified == "partial"
+
+
+class FailingEmbedder:
+    def embed_queries(self, texts):
+        from assistant.errors import BackendError
+        raise BackendError("embedding server went away")
+
+    embed_documents = embed_queries
+
+
+def test_an_embedder_failing_at_verification_keeps_the_answer_and_checks_the_facts():
+    from assistant.answering import check
+    from assistant.citations import build_answer
+    from assistant.types import Timings
+
+    given = [hit(1, FI)]
+    answer = build_answer("q", "Virtanen was elected in 1925 [1].", given, backend="local", model="m", timings=Timings())
+    checked = check(answer, FailingEmbedder())
+    assert checked.found and checked.verified == "none" and checked.sentences[0].missing == ("1925",)
