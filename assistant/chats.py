@@ -20,6 +20,8 @@ from assistant.types import Answer, Citation
 
 def unsupported_line(check) -> str:
     """A sentence no cited passage supports, with where it was looked for and what was missing."""
+    if not check.citations:
+        return f"{check.text} — cites no passage"
     where = "".join(f"[{n}]" for n in check.citations)
     why = f" (not in the passage: {', '.join(check.missing)})" if check.missing else ""
     return f"{check.text} — not found in {where}{why}"
@@ -51,7 +53,8 @@ class Turn:
                    cited=bool(answer.citations), sources=sources if answer.found else (),
                    model=f"{answer.backend}: {answer.model}", stopped=stopped, at=time.time(),
                    verified=answer.verified if answer.found else "",
-                   unsupported=tuple(unsupported_line(c) for c in answer.sentences if c.support == "unsupported"))
+                   unsupported=tuple(unsupported_line(c) for c in answer.sentences
+                                     if c.support == "unsupported" or (c.support == "uncited" and answer.citations)))
 
     @classmethod
     def failed(cls, question: str, error: str) -> "Turn":

@@ -85,3 +85,16 @@ def test_an_embedder_failing_at_verification_keeps_the_answer_and_checks_the_fac
     answer = build_answer("q", "Virtanen was elected in 1925 [1].", given, backend="local", model="m", timings=Timings())
     checked = check(answer, FailingEmbedder())
     assert checked.found and checked.verified == "none" and checked.sentences[0].missing == ("1925",)
+
+
+def test_the_chat_keeps_what_was_not_verified():
+    from assistant.chats import Turn, turn_to_markdown
+
+    hits = [hit(1, "The archive opened in 1802."), hit(2, "Passage about the reading room.")]
+    _, answer, _ = run(ScriptedBackend(["The archive opened in 1802 [1]. It closed in 1850 [1]. It was nice."]),
+                       hits=hits)
+    turn = Turn.from_answer(answer)
+    assert turn.verified == "partial"
+    assert turn.unsupported == ("It closed in 1850. — not found in [1] (not in the passage: 1850)",
+                                "It was nice. — cites no passage")
+    assert "- It closed in 1850. — not found in [1]" in turn_to_markdown(turn)

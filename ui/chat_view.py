@@ -169,7 +169,8 @@ class ChatView(QWidget):
             head = self.tr("Unverified: no sentence was found in the passage it cites. Do not rely on this "
                            "answer.")
         else:
-            head = self.tr("Partly verified: these sentences were not found in the passages they cite:")
+            head = self.tr("Partly verified: these sentences were not found in the passages they cite, or cite "
+                           "none:")
         out = [f"<p class='err'>{html.escape(head)}</p>"]
         out += [f"<p class='err'>✗ {html.escape(line)}</p>" for line in turn.unsupported]
         return out

@@ -106,16 +106,16 @@
     </message>
     <message>
         <location filename="../chat_view.py" line="172"/>
-        <source>Partly verified: these sentences were not found in the passages they cite:</source>
+        <source>Partly verified: these sentences were not found in the passages they cite, or cite none:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="188"/>
+        <location filename="../chat_view.py" line="189"/>
         <source>Searching the documents and preparing the model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="193"/>
+        <location filename="../chat_view.py" line="194"/>
         <source>Writing the answer… (Esc stops)</source>
         <translation type="unfinished"></translation>
     </message>
