@@ -1,5 +1,5 @@
-"""Answering a question, as a short sequence of stages: retrieve -> decide -> prompt -> generate -> cite
--> verify.
+"""Answering a question, as a short sequence of stages: retrieve -> decide -> prompt -> constrain ->
+generate -> cite -> verify.
 
 Each stage is a function of its own (testable with a scripted backend and a hashing embedder);
 `answer_stream` runs them in order and is what the engine calls.
@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
+from assistant.citation_grammar import MAX_SENTENCE_CHARS, MAX_SENTENCES, citation_grammar, follows
 from assistant.citations import AnswerFilter, build_answer
 from assistant.errors import BackendError
 from assistant.llm import ChatBackend, GenerationOptions, Message
@@ -96,12 +97,13 @@ def stopped_answer(question: str, backend: str, model: str, timings: Timings) ->
 
 def answer_stream(question: str, *, retriever: Retriever, k: int, refusal: Refusal,
                   backend: Callable[[], ChatBackend], configured: tuple[str, str], options: GenerationOptions,
-                  history: Sequence[tuple[str, str]] = (), stop: threading.Event | None = None,
-                  load_s: float = 0.0) -> Iterator[str | Answer]:
+                  constrain: bool = True, history: Sequence[tuple[str, str]] = (),
+                  stop: threading.Event | None = None, load_s: float = 0.0) -> Iterator[str | Answer]:
     """Yield answer text as it is generated, then the final Answer (always last).
 
     `backend` is called only when the model is needed, so a refusal loads none; `configured` is the
-    (backend, model) named in a refusal; `load_s` is the time already spent loading the embedder.
+    (backend, model) named in a refusal; `constrain`: decode with the citation grammar where the
+    backend can; `load_s` is the time already spent loading the embedder.
     """
     t0 = time.perf_counter()
     found = retrieve(retriever, question, k)
@@ -122,6 +124,7 @@ def answer_stream(question: str, *, retriever: Retriever, k: int, refusal: Refus
     if stop is not None and stop.is_set():  # stopped while the models loaded: no generation
         yield stopped_answer(question, chat.name, chat.model, early)
         return
+    options = constrained(options, len(prompt.hits)) if constrain else options
     gen = None
     for item in generate(chat, prompt.messages, options, len(prompt.hits), stop):
         if isinstance(item, Generated):
@@ -133,7 +136,35 @@ def answer_stream(question: str, *, retriever: Retriever, k: int, refusal: Refus
         return
     answer = build_answer(question, gen.raw, prompt.hits, backend=chat.name, model=chat.model,
                           timings=answer_timings(gen, t0, found.seconds, load_s))
-    yield check(answer, getattr(retriever, "embedder", None))
+    yield check(replace(answer, **shaped(chat, options, gen, len(prompt.hits))), getattr(retriever, "embedder", None))
+
+
+def constrained(options: GenerationOptions, n_passages: int) -> GenerationOptions:
+    """The options with the citation grammar for `n_passages` passages (assistant/citation_grammar.py)."""
+    if not n_passages:
+        return options
+    return replace(options, grammar=citation_grammar(n_passages, max_sentences=sentences_for(options.max_tokens)))
+
+
+def sentences_for(max_tokens: int) -> int:
+    """As many sentences as fit the token limit at ~3 characters a token, so that an answer of long
+    sentences ends in the grammar rather than cut mid-sentence by the limit."""
+    return max(1, min(MAX_SENTENCES, max_tokens * 3 // MAX_SENTENCE_CHARS))
+
+
+def shaped(chat: ChatBackend, options: GenerationOptions, gen: Generated, n_passages: int) -> dict:
+    """How the grammar shaped the answer, truthfully: the backend's dialect when it applied it, "" when
+    none was asked for, the backend cannot, or the text shows that the server ignored it (an answer cut
+    by the token limit or by Stop ends mid-sentence and proves nothing)."""
+    notice = getattr(chat, "notice", "")
+    if not options.grammar or not chat.grammar:
+        return {"constrained": "", "notice": notice}
+    cut = gen.stopped or gen.pieces >= options.max_tokens - 1
+    if cut or follows(gen.raw.strip(), n_passages, max_sentences=sentences_for(options.max_tokens)):
+        return {"constrained": chat.grammar, "notice": notice}
+    return {"constrained": "", "notice": notice or (
+        f"the {chat.name} model did not follow the citation grammar it was sent ({chat.grammar}): the server "
+        "ignores it; set remote_grammar to the server's kind (llama.cpp, vllm, vllm-legacy) or \"off\"")}
 
 
 def check(answer: Answer, embedder) -> Answer:

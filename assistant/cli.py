@@ -192,6 +192,7 @@ def _answer_json(answer) -> dict:
             "sentences": [{"text": c.text, "citations": list(c.citations), "support": c.support, "score": c.score,
                            "missing": list(c.missing), "corrected_from": list(c.corrected_from) or None}
                           for c in answer.sentences],
+            "constrained": answer.constrained or None,
             "backend": answer.backend, "model": answer.model,
             "timings": {"retrieve_s": t.retrieve_s, "first_token_s": t.first_token_s, "total_s": t.total_s,
                         "tokens_per_s": t.tokens_per_s, "load_s": t.load_s, "verify_s": t.verify_s}}
@@ -211,10 +212,13 @@ def _ask(assistant, args) -> int:
             sys.stdout.write(item)
             sys.stdout.flush()
             streamed = True
+    notice = "; ".join(n for n in (notice, answer.notice) if n)
     if args.json:
         print(json.dumps({**_answer_json(answer), **({"notice": notice} if notice else {})},
                          ensure_ascii=False, indent=2))
         return 0
+    if answer.notice:
+        print(f"note: {answer.notice}", file=sys.stderr)
     if not streamed or not answer.found:
         if streamed:
             print()

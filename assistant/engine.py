@@ -81,7 +81,8 @@ def make_remote_backend(s: Settings, max_retries: int | None = None) -> ChatBack
 
     return RemoteBackend(s.remote_url, s.remote_model, api_key=s.remote_api_key,
                          connect_timeout_s=s.remote_connect_timeout_s, read_timeout_s=s.remote_read_timeout_s,
-                         max_retries=s.remote_max_retries if max_retries is None else max_retries, n_ctx=s.n_ctx)
+                         max_retries=s.remote_max_retries if max_retries is None else max_retries, n_ctx=s.n_ctx,
+                         grammar_mode=s.remote_grammar)
 
 
 def make_chat_backend(s: Settings, registry: Registry, isolate_model: bool) -> ChatBackend:
@@ -218,7 +219,7 @@ class Assistant:
             question, retriever=retriever, k=k or s.top_k, refusal=refusal, backend=self.backend,
             configured=(s.backend, s.remote_model if s.backend == "remote" else s.llm_model),
             options=GenerationOptions(max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p),
-            history=history, stop=stop, load_s=load_s)
+            constrain=s.constrained_citations, history=history, stop=stop, load_s=load_s)
 
     def _existing(self, collection: str | None) -> str:
         name = collections.check_name(collection or self.settings.collection)

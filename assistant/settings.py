@@ -67,6 +67,9 @@ class Settings:
     top_p: float = _f(0.9, "Nucleus sampling.")
     max_answer_tokens: int = _f(512, "Longest answer, in tokens (reserved in the context window).")
     top_k: int = _f(5, "Passages retrieved and given to the model.")
+    constrained_citations: bool = _f(True, "Constrain decoding with a grammar so that every sentence of an "
+                                     "answer ends with [n] markers (or the answer is the not-found reply); "
+                                     "off: the prompt alone asks for them.")
     min_score: float = _f(-1.0, "Refuse when no passage scores this cosine similarity; -1: a threshold "
                           "calibrated per collection from off-topic probe questions (see refusal_margin).")
     refusal_margin: float = _f(0.0, "Added to the collection's calibrated refusal threshold: above 0 refuses "
@@ -74,6 +77,10 @@ class Settings:
     remote_url: str = _f("", "Base URL of the OpenAI-compatible server, e.g. http://gpu:8000/v1.")
     remote_model: str = _f("", "Model name on the remote server.")
     remote_api_key: str = _f("", "API key of the remote server.", secret=True)
+    remote_grammar: str = _f("auto", "How the remote server takes the answer grammar: llama.cpp (`grammar`), "
+                             "vllm (`structured_outputs`), vllm-legacy (`guided_grammar`, before 0.12), off; "
+                             "auto: vllm when its model list says so, else llama.cpp, and off for a server "
+                             "that rejects it.", choices=("auto", "llama.cpp", "vllm", "vllm-legacy", "off"))
     remote_connect_timeout_s: float = _f(5.0, "Seconds to wait for a connection to a remote server.")
     remote_read_timeout_s: float = _f(120.0, "Seconds to wait for the next bytes from a remote server.")
     remote_max_retries: int = _f(1, "Retries of a failed remote call (connection errors, 429, 5xx).")
@@ -102,7 +109,8 @@ class Settings:
 
 # Read at each question, never baked into a loaded model, server connection or store: changing them
 # needs no reload (`Assistant.update_settings`).
-PER_QUESTION = frozenset({"temperature", "top_k", "top_p", "max_answer_tokens", "min_score", "refusal_margin"})
+PER_QUESTION = frozenset({"temperature", "top_k", "top_p", "max_answer_tokens", "min_score", "refusal_margin",
+                          "constrained_citations"})
 
 
 def mask(secret: str) -> str:

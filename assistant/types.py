@@ -85,3 +85,5 @@ class Answer:
     refused: Decision | None = None  # when retrieval refused before any model ran: why
     sentences: tuple[SentenceCheck, ...] = ()  # each sentence's check, when verified
     verified: str = ""  # all | partial | none; "" when not verified (refusals, not-found replies)
+    constrained: str = ""  # the grammar dialect that shaped the text ("llama.cpp", "vllm" ...); "": prompt only
+    notice: str = ""  # what the user should know about how it was made (a server that refused the grammar)

@@ -142,3 +142,130 @@ def test_remote_embeddings_server_down(settings_for):
                                      remote_max_retries=0))
     with pytest.raises(BackendError, match="embeddings endpoint .* cannot connect"):
         a.embedder()
+
+
+class GrammarProxy:
+    """A real HTTP server on 127.0.0.1 in front of llama-cpp-python's: `reject` answers a request that
+    carries a grammar as a strict OpenAI-compatible server does (400, unknown argument); `strip` drops the
+    grammar and forwards, as a server that ignores unknown fields does. Everything else is forwarded."""
+
+    def __init__(self, upstream: str, mode: str):
+        import http.client
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        up = urlsplit(upstream)
+        proxy = self
+        self.rejected, self.grammars = 0, []
+
+        class Handler(BaseHTTPRequestHandler):
+            def forward(self, body: bytes | None) -> None:
+                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                self.send_response(resp.status)
+                self.send_header("Content-Type", resp.getheader("Content-Type", "application/json"))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                while piece := resp.read1(4096):
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                conn.close()
+                self.close_connection = True
+
+            def do_GET(self) -> None:
+                self.forward(None)
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                proxy.grammars.append("grammar" in body)
+                if "grammar" in body and mode == "reject":
+                    proxy.rejected += 1
+                    error = json.dumps({"error": {"message": "Unrecognized request argument supplied: grammar",
+                                                  "type": "invalid_request_error"}}).encode()
+                    self.send_response(400)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    self.wfile.write(error)
+                    return
+                body.pop("grammar", None)
+                self.forward(json.dumps(body).encode())
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{up.path}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+CITE_ME = [{"role": "system", "content": "Answer from the passages and cite them like [1]."},
+           {"role": "user", "content": "[1] The reading room was closed in May 1923 for repairs to the roof.\n"
+                                       "[2] The harbour board met on Tuesdays.\n\nQuestion: When was the "
+                                       "reading room closed?"}]
+
+
+def test_a_llama_cpp_server_constrains_the_answer_to_the_grammar(llm_server):
+    """auto: llama-cpp-python's server does not call itself vLLM, so the grammar goes as `grammar`, and
+    the answer is in the grammar's language."""
+    from assistant.citation_grammar import citation_grammar, follows
+
+    backend = RemoteBackend(llm_server, "smollm2", api_key=KEY, max_retries=0)
+    grammar = citation_grammar(2, max_sentences=1, max_sentence_chars=100)
+    text = "".join(backend.stream(CITE_ME, GenerationOptions(max_tokens=96, temperature=0.0, grammar=grammar)))
+    assert backend.grammar == "llama.cpp" and backend.notice == ""
+    assert follows(text, 2, max_sentences=1, max_sentence_chars=100), text
+
+
+def test_a_server_that_rejects_the_grammar_falls_back_to_the_prompt(llm_server, settings_for, samples):
+    """A 400 for the grammar: the same question is asked again without it, the answer says so, and the
+    grammar is not sent again; the CLI prints the notice on stderr and in --json."""
+    import json
+
+    proxy = GrammarProxy(llm_server, "reject")
+    try:
+        remote = dict(backend="remote", remote_url=proxy.url, remote_model="smollm2", remote_api_key=KEY,
+                      remote_max_retries=0, max_answer_tokens=48, temperature=0.0)
+        a = build_assistant(settings_for(**remote))
+        for _ in a.index([str(samples)]):
+            pass
+        first = a.ask("When was the reading room closed?")
+        second = a.ask("Who was elected director of the city archive in 1921?")
+        a.close()
+        assert first.found and first.text and first.constrained == ""
+        assert "refused the answer grammar" in first.notice and "400" in first.notice
+        assert proxy.rejected == 1 and proxy.grammars == [True, False, False]
+        assert second.text and second.constrained == ""
+        env = {f"ASSISTANT_{k.upper()}": str(v) for k, v in {**remote, "embedding_model": "all-MiniLM-L6-v2"}.items()}
+        out = run_cli("ask", "--json", "When was the reading room closed?", env=env)
+        assert out.returncode == 0, out.stderr
+        data = json.loads(out.stdout)
+        assert data["constrained"] is None and "refused the answer grammar" in data["notice"]
+        text = run_cli("ask", "When was the reading room closed?", env=env)
+        assert text.returncode == 0 and "note: remote server" in text.stderr
+    finally:
+        proxy.close()
+
+
+def test_a_server_that_ignores_the_grammar_is_not_called_constrained(llm_server, settings_for, samples):
+    proxy = GrammarProxy(llm_server, "strip")
+    try:
+        a = build_assistant(settings_for(backend="remote", remote_url=proxy.url, remote_model="smollm2",
+                                         remote_api_key=KEY, remote_max_retries=0, temperature=0.0))
+        for _ in a.index([str(samples)]):
+            pass
+        answer = a.ask("When was the reading room closed?")
+        a.close()
+        assert proxy.grammars == [True]  # sent, and dropped by the server
+        assert answer.text and answer.constrained == ""
+        assert "did not follow the citation grammar" in answer.notice
+    finally:
+        proxy.close()

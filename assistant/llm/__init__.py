@@ -16,6 +16,7 @@ class GenerationOptions:
     temperature: float = 0.1
     top_p: float = 0.9
     seed: int | None = None
+    grammar: str | None = None  # GBNF the answer must follow (assistant/citation_grammar.py); None: free text
 
 
 class ChatBackend:
@@ -24,6 +25,9 @@ class ChatBackend:
     name: str = ""
     model: str = ""
     n_ctx: int = 8192
+    # how this backend constrains decoding to a grammar ("llama.cpp", "vllm" ...); "" when it cannot, in
+    # which case `options.grammar` is ignored and the prompt alone asks for the format
+    grammar: str = ""
 
     def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         raise NotImplementedError

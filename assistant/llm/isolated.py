@@ -107,6 +107,7 @@ class IsolatedLlamaCppBackend(ChatBackend):
     """LlamaCppBackend in a child process; a crash raises BackendError and the next call starts a new child."""
 
     name = "local"
+    grammar = "llama.cpp"
 
     def __init__(self, model_path: str, model_name: str, *, n_ctx: int = 8192, n_gpu_layers: int = -2,
                  n_threads: int = 0):

@@ -28,6 +28,7 @@ def resolve_gpu_layers(setting: int) -> int:
 
 class LlamaCppBackend(ChatBackend):
     name = "local"
+    grammar = "llama.cpp"
 
     def __init__(self, model_path: str, model_name: str, *, n_ctx: int = 8192, n_gpu_layers: int = -2,
                  n_threads: int = 0):
@@ -62,7 +63,8 @@ class LlamaCppBackend(ChatBackend):
             try:
                 chunks = self.llm.create_chat_completion(
                     messages=messages, stream=True, max_tokens=options.max_tokens,
-                    temperature=options.temperature, top_p=options.top_p, seed=options.seed)
+                    temperature=options.temperature, top_p=options.top_p, seed=options.seed,
+                    grammar=_grammar(options.grammar))
                 for chunk in chunks:
                     piece = chunk["choices"][0]["delta"].get("content")
                     if piece:
@@ -72,3 +74,14 @@ class LlamaCppBackend(ChatBackend):
 
     def close(self) -> None:
         self.llm.close() if hasattr(self.llm, "close") else None
+
+
+def _grammar(text: str | None):
+    if not text:
+        return None
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_string(text, verbose=False)
+    except ValueError as e:  # llama.cpp could not parse it: a defect of ours, named as such
+        raise BackendError(f"local model: the answer grammar does not parse ({e})") from None
