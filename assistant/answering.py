@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
+from assistant.audit import prompt_hash
 from assistant.citation_grammar import MAX_SENTENCE_CHARS, MAX_SENTENCES, citation_grammar, follows
 from assistant.citations import AnswerFilter, build_answer
 from assistant.errors import BackendError
@@ -136,7 +137,8 @@ def answer_stream(question: str, *, retriever: Retriever, k: int, refusal: Refus
         return
     answer = build_answer(question, gen.raw, prompt.hits, backend=chat.name, model=chat.model,
                           timings=answer_timings(gen, t0, found.seconds, load_s))
-    yield check(replace(answer, **shaped(chat, options, gen, len(prompt.hits))), getattr(retriever, "embedder", None))
+    answer = replace(answer, prompt_hash=prompt_hash(prompt.messages), **shaped(chat, options, gen, len(prompt.hits)))
+    yield check(answer, getattr(retriever, "embedder", None))
 
 
 def constrained(options: GenerationOptions, n_passages: int) -> GenerationOptions:

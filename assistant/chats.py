@@ -40,9 +40,10 @@ class Turn:
     at: float = 0.0
     verified: str = ""  # all | partial | none; "" when not checked (assistant/verification.py)
     unsupported: tuple[str, ...] = ()  # the sentences no cited passage supports, as the user reads them
+    record: dict | None = None  # the answer's audit record (assistant/audit.py), exported with the chat as JSON
 
     @classmethod
-    def from_answer(cls, answer: Answer, stopped: bool = False) -> "Turn":
+    def from_answer(cls, answer: Answer, stopped: bool = False, record: dict | None = None) -> "Turn":
         if answer.citations:
             sources = tuple(Citation(c.n, c.file, c.page, c.quote, round(c.score, 4), c.supported)
                             for c in answer.citations)
@@ -54,7 +55,8 @@ class Turn:
                    model=f"{answer.backend}: {answer.model}", stopped=stopped, at=time.time(),
                    verified=answer.verified if answer.found else "",
                    unsupported=tuple(unsupported_line(c) for c in answer.sentences
-                                     if c.support == "unsupported" or (c.support == "uncited" and answer.citations)))
+                                     if c.support == "unsupported" or (c.support == "uncited" and answer.citations)),
+                   record=record)
 
     @classmethod
     def failed(cls, question: str, error: str) -> "Turn":
@@ -150,6 +152,13 @@ def turn_to_markdown(turn: Turn, labels: dict[str, str] = LABELS) -> str:
                 lines.append(f"   `{s.file}`")
             lines.append("")
     return "\n".join(lines)
+
+
+def chat_to_records(chat: Chat, collection: str) -> dict:
+    """The chat as JSON for an archive's files: every answer's audit record, in order (`assistant show`
+    reads it). Turns from before records were kept, and failed ones, have none and are left out."""
+    return {"kind": "assistant-chat-export", "title": chat.title, "collection": collection,
+            "records": [t.record for t in chat.turns if t.record]}
 
 
 def chat_to_markdown(chat: Chat, collection: str, labels: dict[str, str] = LABELS) -> str:

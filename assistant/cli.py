@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--n-ctx", type=int, help="context window of the local model")
     ask.add_argument("--n-gpu-layers", type=int, help="layers on the GPU (-1 all, 0 none)")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    ask.add_argument("--record", metavar="DIR", help="save the answer's audit record (models, passages, prompt "
+                     "hash, settings, verification, timings) as a JSON file in DIR")
+
+    sh = sub.add_parser("show", help="show a saved answer record and check that its source files are unchanged")
+    sh.add_argument("record", metavar="RECORD.json", help="a file from `ask --record`, or a chat exported as JSON")
+    sh.add_argument("--json", action="store_true", help="print the record with the file checks as JSON")
 
     se = with_common(sub.add_parser("search", help="ranked files and pages for a question, without a "
                                     "language model"))
@@ -106,6 +112,8 @@ def _settings(args):
 
 
 def _run(args) -> int:
+    if args.command == "show":  # reads a file: no settings, data dir or models needed
+        return _show(args)
     settings = _settings(args)
     if args.command == "config":
         return _config_show(settings)
@@ -213,12 +221,19 @@ def _ask(assistant, args) -> int:
             sys.stdout.flush()
             streamed = True
     notice = "; ".join(n for n in (notice, answer.notice) if n)
+    saved = None
+    if args.record:
+        from assistant.audit import save_record
+
+        saved = save_record(assistant.answer_record(answer, args.collection), args.record)
     if args.json:
-        print(json.dumps({**_answer_json(answer), **({"notice": notice} if notice else {})},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps({**_answer_json(answer), **({"notice": notice} if notice else {}),
+                          **({"record": str(saved)} if saved else {})}, ensure_ascii=False, indent=2))
         return 0
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
+    if saved:
+        print(f"record: {display_path(str(saved))}", file=sys.stderr)
     if not streamed or not answer.found:
         if streamed:
             print()
@@ -228,6 +243,47 @@ def _ask(assistant, args) -> int:
     for line in sources_lines(answer):
         print(line)
     return 0
+
+
+def _show(args) -> int:
+    """A saved record shown as `ask` showed it, then how it was made and whether its files changed since.
+    Exit 1 when a source file changed, is missing or unreadable."""
+    from assistant.audit import answer_from_record, check_files, load_records
+
+    records = load_records(args.record)
+    checks = [check_files(r) for r in records]
+    if args.json:
+        out = [{**r, "files_now": [asdict(c) for c in cs]} for r, cs in zip(records, checks)]
+        print(json.dumps(out[0] if len(out) == 1 else {"records": out}, ensure_ascii=False, indent=2))
+    else:
+        for i, (record, files) in enumerate(zip(records, checks)):
+            if i:
+                print("\n" + "-" * 40 + "\n")
+            for line in record_lines(record, answer_from_record(record), files):
+                print(line)
+    return 1 if any(c.status in ("changed", "missing", "unreadable") for cs in checks for c in cs) else 0
+
+
+def record_lines(record: dict, answer, files) -> list[str]:
+    lm, em = record.get("language_model") or {}, record.get("embedding_model") or {}
+    if lm.get("backend") == "remote":
+        model = f"remote {lm.get('model')} at {lm.get('url')}"
+    else:
+        model = f"local {lm.get('model')}" + (f" ({lm['file']}, sha256 {lm['sha256']})" if lm.get("sha256") else "")
+    lines = [f"Answer record of {record.get('created')} (assistant {(record.get('program') or {}).get('version', '?')}), "
+             f"collection '{record.get('collection')}'", "", f"Question: {answer.question}", "",
+             answer.text, *sources_lines(answer), "",
+             f"Language model: {model}",
+             f"Embedding model: {em.get('model')}" + (f" ({em['path']})" if em.get("path") else ""),
+             f"Prompt sha256: {record.get('prompt_sha256') or '(no prompt was sent: refused before the model)'}",
+             f"Citations constrained by grammar: {record.get('constrained') or 'no'}; verified: "
+             f"{record.get('verified') or '-'}",
+             "Settings: " + ", ".join(f"{k}={v}" for k, v in (record.get("settings") or {}).items()),
+             "", "Source files now:"]
+    words = {"unchanged": "unchanged", "changed": "CHANGED since the answer", "missing": "MISSING",
+             "unreadable": "UNREADABLE", "unknown": "no hash recorded"}
+    lines += [f"  {words[c.status]}: {display_path(c.file)}" for c in files] or ["  (no passages)"]
+    return lines
 
 
 def verification_lines(answer) -> list[str]:

@@ -15,11 +15,12 @@ import time
 from dataclasses import fields
 from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
-from assistant import collections, models
+from assistant import __version__, collections, models
 from assistant.answering import answer_stream
+from assistant.audit import HashCache, build_record
 from assistant.collections import CollectionStatus
 from assistant.embedding import Embedder, RemoteEmbedder, SentenceTransformerEmbedder, prefix_scheme_for
-from assistant.errors import BackendError, ConfigError, EmbeddingMismatchError
+from assistant.errors import AssistantError, BackendError, ConfigError, EmbeddingMismatchError
 from assistant.evaluation import (
     OFF_TOPIC,
     Scored,
@@ -220,6 +221,33 @@ class Assistant:
             configured=(s.backend, s.remote_model if s.backend == "remote" else s.llm_model),
             options=GenerationOptions(max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p),
             constrain=s.constrained_citations, history=history, stop=stop, load_s=load_s)
+
+    def answer_record(self, answer: Answer, collection: str | None = None) -> dict:
+        """The audit record of `answer` from `collection` (assistant/audit.py): the models, passages,
+        prompt hash, settings, verification and timings. A local GGUF is hashed once, then cached."""
+        s = self.settings
+        name = self._existing(collection)
+        if answer.backend == "remote":
+            language_model = {"backend": "remote", "url": s.remote_url, "model": answer.model}
+        else:
+            language_model = {"backend": "local", "model": answer.model, "file": None, "sha256": None}
+            try:
+                entry = self._registry.resolve(s.llm_model, "llm")
+                language_model.update(file=entry.path, sha256=HashCache(self.data / "file-hashes.json").sha256(entry.path))
+            except (AssistantError, OSError):
+                pass  # a refusal needs no model: the record says which was configured
+        info = self._ledger.collection(name)
+        embedding_model = {"model": info.embed_model, "dimension": info.embed_dim, "backend": s.embedding_backend}
+        if s.embedding_backend == "remote":
+            embedding_model["url"] = s.embedding_url
+        else:
+            try:
+                embedding_model["path"] = self._registry.resolve(info.embed_model, "embedding").path
+            except AssistantError:
+                pass
+        hashes = {p: r.sha256 for p, r in self._ledger.files(name).items()}
+        return build_record(answer, collection=name, settings=dataclasses.asdict(s), language_model=language_model,
+                            embedding_model=embedding_model, file_hashes=hashes, version=__version__)
 
     def _existing(self, collection: str | None) -> str:
         name = collections.check_name(collection or self.settings.collection)

@@ -87,3 +87,4 @@ class Answer:
     verified: str = ""  # all | partial | none; "" when not verified (refusals, not-found replies)
     constrained: str = ""  # the grammar dialect that shaped the text ("llama.cpp", "vllm" ...); "": prompt only
     notice: str = ""  # what the user should know about how it was made (a server that refused the grammar)
+    prompt_hash: str = ""  # SHA-256 of the messages sent to the model (assistant/audit.py); "": none sent

@@ -36,6 +36,7 @@ class ScriptedBackend(ChatBackend):
         self.stall_at, self.fail_at = stall_at, fail_at
         self.error = error or BackendError("scripted backend: told to fail")
         self.calls: list[list[Message]] = []
+        self.options: list[GenerationOptions] = []  # the options of every stream (grammar included)
         self.yielded = 0  # pieces handed out over all streams
         self.stalled = threading.Event()  # set while a stream waits at `stall_at`
         self._release = threading.Event()
@@ -45,6 +46,7 @@ class ScriptedBackend(ChatBackend):
         if self.closed:
             raise BackendError(f"scripted backend {self.model} was closed")
         self.calls.append(messages)
+        self.options.append(options)
         if self.count_tokens(messages) + options.max_tokens > self.n_ctx:  # llama.cpp and servers refuse it
             raise BackendError(f"scripted backend: prompt and answer exceed the context window {self.n_ctx}")
         self._interrupted = False

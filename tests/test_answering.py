@@ -229,3 +229,31 @@ def test_cli_lists_nothing_after_a_refusal():
 
     _, answer, _ = run(ScriptedBackend(), min_score=0.99)
     assert sources_lines(answer) == []
+
+
+# ---- constrain: the citation grammar, and what the answer says about it
+def test_the_grammar_names_exactly_the_passages_given_and_the_prompt_hash_is_of_what_was_sent():
+    from assistant.audit import prompt_hash
+
+    backend = ScriptedBackend()
+    _, answer, _ = run(backend)
+    grammar = backend.options[0].grammar
+    assert grammar and 'num ::= "1" | "2"\n' in grammar  # two passages passed the threshold
+    assert answer.prompt_hash == prompt_hash(backend.calls[0])
+    assert answer.constrained == ""  # the scripted backend cannot apply a grammar, and says so
+
+
+class IgnoresGrammar(ScriptedBackend):
+    """Claims a grammar dialect, as a server configured for one does, and writes what it likes."""
+
+    grammar = "llama.cpp"
+
+
+def test_an_answer_outside_the_grammar_is_not_called_constrained():
+    _, free, _ = run(IgnoresGrammar(["The archive opened in 1802 without a marker at all."]))
+    assert free.constrained == "" and "did not follow the citation grammar" in free.notice
+    _, kept, _ = run(IgnoresGrammar(["The archive opened in 1802 ", "[1]."]))
+    assert kept.constrained == "llama.cpp" and kept.notice == ""
+    # cut by the token limit: ends mid-sentence, proves nothing about the server
+    _, cut, _ = run(IgnoresGrammar([f"w{i} " for i in range(OPTIONS.max_tokens)]))
+    assert cut.constrained == "llama.cpp" and cut.notice == ""

@@ -5,6 +5,7 @@ Real pypdf, ChromaDB, MiniLM and SmolLM2 (in its own process, as the app runs it
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -121,6 +122,16 @@ def test_from_an_empty_app_to_a_cited_page(qtbot, open_window, settings_for, sam
     window.export_chat(str(out))
     md = out.read_text(encoding="utf-8")
     assert f"**Q:** {QUESTION}" in md and f"{REPORT}, p. 2" in md
+    # or as JSON: the answer's audit record, which `assistant show` reads and checks
+    records = tmp_path / "chat.json"
+    window.export_chat(str(records))
+    exported = json.loads(records.read_text(encoding="utf-8"))
+    (record,) = exported["records"]
+    assert record["question"] == QUESTION and record["answer"] == turn.text
+    assert record["language_model"]["sha256"] and record["prompt_sha256"]
+    assert any(Path(p["file"]).name == REPORT and p["file_sha256"] for p in record["passages"])
+    shown = run_cli("show", str(records))
+    assert shown.returncode == 0 and QUESTION in shown.stdout and "unchanged:" in shown.stdout
 
     # a follow-up question goes into the same chat, with the first one as history
     _, follow = ask_and_wait(qtbot, window, "How many visits did it receive that year?")

@@ -46,7 +46,8 @@ class ChatView(QWidget):
         self.copy_button.setToolTip(self.tr("Copy the last answer with its sources as Markdown"))
         self.copy_button.clicked.connect(self.copy_requested.emit)
         self.export_button = QPushButton(self.tr("Export…"))
-        self.export_button.setToolTip(self.tr("Save this chat with its sources as a Markdown file"))
+        self.export_button.setToolTip(self.tr("Save this chat with its sources as Markdown, or as JSON with "
+                                              "each answer's audit record (`assistant show` reads it)"))
         self.export_button.clicked.connect(self.export_requested.emit)
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Chat:")))

@@ -24,7 +24,7 @@ from assistant.engine import (
     report_table,
     summarise,
 )
-from assistant.errors import BusyError, ConfigError
+from assistant.errors import AssistantError, BusyError, ConfigError
 from assistant.settings import Settings, save_settings
 from assistant.types import Answer
 from ui.jobs import Job, call
@@ -64,6 +64,7 @@ class Asking:
     job: Job | None = None
     stopped: bool = False
     answer: Answer | None = None
+    record: dict | None = None  # the answer's audit record
     error: str = ""
 
 
@@ -277,7 +278,13 @@ class Controller(QObject):
         k = self.settings.top_k
 
         def work(stop: threading.Event):
-            yield from self.engine.ask_stream(question, collection=collection, k=k, history=history, stop=stop)
+            for value in self.engine.ask_stream(question, collection=collection, k=k, history=history, stop=stop):
+                if isinstance(value, Answer) and value.text:
+                    try:  # here, off the window's thread: the first record of a large GGUF hashes it
+                        asking.record = self.engine.answer_record(value, collection)
+                    except (AssistantError, OSError):
+                        asking.record = None  # the answer stays; only its record is missing
+                yield value
 
         def item(value) -> None:
             if isinstance(value, Answer):
@@ -290,7 +297,7 @@ class Controller(QObject):
 
         def done() -> None:
             if asking.answer is not None:
-                turn = Turn.from_answer(asking.answer, stopped=asking.stopped)
+                turn = Turn.from_answer(asking.answer, stopped=asking.stopped, record=asking.record)
             else:
                 turn = Turn.failed(question, asking.error or self.tr("no answer was produced"))
             chat.turns.append(turn)

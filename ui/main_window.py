@@ -3,6 +3,7 @@ right."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.chats import Chat, chat_to_markdown, turn_to_markdown
+from assistant.chats import Chat, chat_to_markdown, chat_to_records, turn_to_markdown
 from ui.chat_view import ChatView
 from ui.controller import Controller
 from ui.pdf_viewer import PdfViewer
@@ -460,18 +461,26 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.tr("Answer and sources copied as Markdown."), 5000)
 
     def export_chat(self, path: str = "") -> None:
+        """Markdown to read, or JSON with every answer's audit record (by the file's suffix)."""
         chat = self.current_chat()
         if chat is None or not chat.turns:
             self.show_error(self.tr("This chat has no answers to export yet."))
             return
         if not path:
             stamp = QDateTime.currentDateTime().toString("yyyy-MM-dd")
-            path, _ = QFileDialog.getSaveFileName(self, self.tr("Export chat as Markdown"),
-                                                  f"{self.collection}-{stamp}.md", self.tr("Markdown (*.md)"))
+            markdown, records = self.tr("Markdown (*.md)"), self.tr("JSON with audit records (*.json)")
+            path, chosen = QFileDialog.getSaveFileName(self, self.tr("Export chat"), f"{self.collection}-{stamp}.md",
+                                                       f"{markdown};;{records}")
+            if path and chosen == records and not path.lower().endswith(".json"):
+                path = str(Path(path).with_suffix(".json"))
         if not path:
             return
+        if path.lower().endswith(".json"):
+            text = json.dumps(chat_to_records(chat, self.collection), ensure_ascii=False, indent=2)
+        else:
+            text = chat_to_markdown(chat, self.collection, self._labels())
         try:
-            Path(path).write_text(chat_to_markdown(chat, self.collection, self._labels()), encoding="utf-8")
+            Path(path).write_text(text, encoding="utf-8")
         except OSError as e:
             self.show_error(self.tr("Cannot write {0}: {1}").format(path, e.strerror or e))
             return
