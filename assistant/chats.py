@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant.collections import check_name
 from assistant.errors import ConfigError
 from assistant.types import Answer, Citation
+from assistant.verification import sentence_spans
 
 
 def unsupported_line(check) -> str:
@@ -41,9 +42,13 @@ class Turn:
     verified: str = ""  # all | partial | none; "" when not checked (assistant/verification.py)
     unsupported: tuple[str, ...] = ()  # the sentences no cited passage supports, as the user reads them
     record: dict | None = None  # the answer's audit record (assistant/audit.py), exported with the chat as JSON
+    # (start, end, why) of each sentence in `text` that no cited passage supports (the app underlines them)
+    marks: tuple[tuple[int, int, str], ...] = ()
 
     @classmethod
     def from_answer(cls, answer: Answer, stopped: bool = False, record: dict | None = None) -> "Turn":
+        flagged = [(c, span) for c, span in zip(answer.sentences, sentence_spans(answer.text))
+                   if c.support == "unsupported" or (c.support == "uncited" and answer.citations)]
         if answer.citations:
             sources = tuple(Citation(c.n, c.file, c.page, c.quote, round(c.score, 4), c.supported)
                             for c in answer.citations)
@@ -54,9 +59,8 @@ class Turn:
                    cited=bool(answer.citations), sources=sources if answer.found else (),
                    model=f"{answer.backend}: {answer.model}", stopped=stopped, at=time.time(),
                    verified=answer.verified if answer.found else "",
-                   unsupported=tuple(unsupported_line(c) for c in answer.sentences
-                                     if c.support == "unsupported" or (c.support == "uncited" and answer.citations)),
-                   record=record)
+                   unsupported=tuple(unsupported_line(c) for c, _ in flagged), record=record,
+                   marks=tuple((a, b, unsupported_line(c)) for c, (a, b) in flagged) if answer.found else ())
 
     @classmethod
     def failed(cls, question: str, error: str) -> "Turn":
@@ -94,7 +98,8 @@ class ChatStore:
             return [Chat(c["id"], c["title"], c["created"],
                          [Turn(**{**{k: v for k, v in t.items() if k in known},
                                   "sources": tuple(Citation(**s) for s in t["sources"]),
-                                  "unsupported": tuple(t.get("unsupported", ()))}) for t in c["turns"]])
+                                  "unsupported": tuple(t.get("unsupported", ())),
+                                  "marks": tuple(tuple(m) for m in t.get("marks", ()))}) for t in c["turns"]])
                     for c in raw["chats"]]
         except (ValueError, KeyError, TypeError) as e:
             kept = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -62,19 +62,24 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
-def _pieces(text: str) -> list[list[str]]:
-    """The answer cut into [sentence as written, separator after it]. Markers written after the full
-    stop ("... 1921. [1]") belong to the sentence before them."""
+def _pieces(text: str) -> list[list]:
+    """The answer cut into [sentence as written, separator after it, start, end] (start/end: where the
+    sentence is in `text`). Markers written after the full stop ("... 1921. [1]") belong to the sentence
+    before them."""
     parts = re.split(r"((?<=[.!?])\s+)", text)
-    pieces: list[list[str]] = []
+    pieces: list[list] = []
+    at = 0
     for i in range(0, len(parts), 2):
         piece, sep = parts[i], parts[i + 1] if i + 1 < len(parts) else ""
+        start = at
+        at += len(piece) + len(sep)
         lead = _LEADING_MARKERS.match(piece)
         if lead and pieces:
             pieces[-1][0] += " " + lead.group(1).strip()
-            piece = piece[lead.end():]
+            pieces[-1][3] = start + len(lead.group(1).rstrip())
+            piece, start = piece[lead.end():], start + lead.end()
         if piece.strip():
-            pieces.append([piece, sep])
+            pieces.append([piece, sep, start, start + len(piece.rstrip())])
         elif pieces:
             pieces[-1][1] += sep
     return pieces
@@ -87,17 +92,22 @@ def _bare(piece: str) -> str:
 def split_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """The answer's sentences without their markers, each with the passage numbers it cites."""
     out = []
-    for piece, _ in _pieces(text):
+    for piece, *_ in _pieces(text):
         cited = tuple(dict.fromkeys(n for m in MARKER.finditer(piece) for n in numbers(m)))
         if _bare(piece):
             out.append((_bare(piece), cited))
     return out
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of split_sentences(text) is in `text`, markers included: (start, end)."""
+    return [(start, end) for piece, _, start, end in _pieces(text) if _bare(piece)]
+
+
 def remark(text: str, corrections: dict[int, tuple[int, ...]]) -> str:
     """`text` with the markers of its i-th sentence (split_sentences' order) replaced by corrections[i]."""
     out, i = [], 0
-    for piece, sep in _pieces(text):
+    for piece, sep, *_ in _pieces(text):
         if _bare(piece):
             if i in corrections:
                 marks = "".join(f"[{n}]" for n in corrections[i])

@@ -98,3 +98,31 @@ def test_the_chat_keeps_what_was_not_verified():
     assert turn.unsupported == ("It closed in 1850. — not found in [1] (not in the passage: 1850)",
                                 "It was nice. — cites no passage")
     assert "- It closed in 1850. — not found in [1]" in turn_to_markdown(turn)
+    # the app underlines exactly those sentences in the answer, with why in the tooltip
+    assert [turn.text[a:b] for a, b, _ in turn.marks] == ["It closed in 1850 [1].", "It was nice."]
+
+
+def test_the_app_underlines_unverified_sentences_with_a_tooltip(qtbot):
+    from PySide6.QtGui import QTextCharFormat, QTextCursor
+
+    from assistant.chats import Chat, Turn
+    from ui.chat_view import ChatView
+
+    hits = [hit(1, "The archive opened in 1802."), hit(2, "Passage about the reading room.")]
+    _, answer, _ = run(ScriptedBackend(["The archive opened in 1802 [1]. It closed in 1850 [1]."]), hits=hits)
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.show_chat(Chat("c", "t", 0.0, [Turn.from_answer(answer)]))
+    doc = view.transcript.document()
+    plain = doc.toPlainText()
+
+    def format_at(phrase: str) -> QTextCharFormat:
+        cursor = QTextCursor(doc)
+        cursor.setPosition(plain.index(phrase) + 2)
+        return cursor.charFormat()
+
+    bad, good = format_at("It closed in 1850"), format_at("The archive opened")
+    assert bad.underlineStyle() == QTextCharFormat.UnderlineStyle.DotLine
+    assert "not found in [1]" in bad.toolTip() and "1850" in bad.toolTip()
+    assert good.toolTip() == "" and good.underlineStyle() != QTextCharFormat.UnderlineStyle.DotLine
+    assert "source:0/1" in view.transcript.toHtml()  # the markers inside the underline stay links

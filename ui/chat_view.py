@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from assistant.chats import Chat, Turn
 from assistant.markers import MARKER, numbers
+
+UNSUPPORTED_COLOR = "#b00020"  # the underline of a sentence no cited passage supports
 
 
 class ChatView(QWidget):
@@ -127,6 +129,7 @@ class ChatView(QWidget):
                     "file and page; click a source to open the page.")) + "</p>")
             return
         self.transcript.setHtml("".join(self._turn_html(i, t) for i, t in enumerate(chat.turns)))
+        self._dot_underlines()
         self.transcript.moveCursor(QTextCursor.MoveOperation.End)
 
     def _turn_html(self, index: int, turn: Turn) -> str:
@@ -134,11 +137,7 @@ class ChatView(QWidget):
         if turn.error:
             out.append(f"<p class='err'>{html.escape(self.tr('Error:'))} {html.escape(turn.error)}</p>")
             return "".join(out) + "<hr/>"
-        body = html.escape(turn.text.strip()).replace("\n", "<br/>")
-        if turn.cited:
-            body = MARKER.sub(lambda m: ", ".join(
-                f"<a href='source:{index}/{n}'>[{n}]</a>" for n in numbers(m)), body)
-        out.append(f"<p>{body}</p>")
+        out.append(f"<p>{self._body_html(index, turn)}</p>")
         out += self._verification_html(turn)
         if turn.stopped:
             out.append(f"<p class='meta'>{html.escape(self.tr('(stopped before the end)'))}</p>")
@@ -158,6 +157,50 @@ class ChatView(QWidget):
         if turn.model:
             out.append(f"<p class='meta'>{html.escape(turn.model)}</p>")
         return "".join(out) + "<hr/>"
+
+    def _body_html(self, index: int, turn: Turn) -> str:
+        """The answer with its markers as links, and each sentence no cited passage supports underlined
+        (dotted, red: `_dot_underlines`) with why in its tooltip."""
+
+        def plain(text: str) -> str:
+            body = html.escape(text).replace("\n", "<br/>")
+            if turn.cited:
+                body = MARKER.sub(lambda m: ", ".join(
+                    f"<a href='source:{index}/{n}'>[{n}]</a>" for n in numbers(m)), body)
+            return body
+
+        text, parts, at = turn.text, [], 0
+        for start, end, why in sorted(turn.marks):
+            if start < at or end > len(text):
+                continue  # not from this text (an edited chat file): leave it plain
+            tip = html.escape(self.tr("Not verified: {0}").format(why), quote=True)
+            parts += [plain(text[at:start]),
+                      f"<span class='unsupported' title=\"{tip}\" style='text-decoration: underline; "
+                      f"text-decoration-color: {UNSUPPORTED_COLOR}'>{plain(text[start:end])}</span>"]
+            at = end
+        return "".join(parts + [plain(text[at:])]).strip()
+
+    def _dot_underlines(self) -> None:
+        """Qt's HTML has no dotted underline: make the underlines of unverified sentences dotted."""
+        doc = self.transcript.document()
+        ranges, block = [], doc.begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                fmt = fragment.charFormat()
+                if fmt.toolTip() and fmt.fontUnderline() and fmt.underlineColor().name() == UNSUPPORTED_COLOR:
+                    ranges.append((fragment.position(), fragment.position() + fragment.length()))
+                it += 1
+            block = block.next()
+        dotted = QTextCharFormat()
+        dotted.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+        dotted.setUnderlineColor(QColor(UNSUPPORTED_COLOR))
+        for start, end in ranges:  # after the walk: formatting splits the fragments being walked
+            cursor = QTextCursor(doc)
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(dotted)
 
     def _verification_html(self, turn: Turn) -> list[str]:
         """What checking the sentences against their passages found, when not all were supported."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -115,6 +116,17 @@ class SettingsDialog(QDialog):
         rf.addRow(self.tr("Model:"), self.remote_model)
         rf.addRow(self.tr("API key:"), self.remote_key)
         rf.addRow("", key_note)
+        self.remote_grammar = QComboBox()
+        for value, label in (("auto", self.tr("Automatic (vLLM or llama.cpp; off if the server rejects it)")),
+                             ("llama.cpp", self.tr("llama.cpp server (grammar)")),
+                             ("vllm", self.tr("vLLM (structured_outputs)")),
+                             ("vllm-legacy", self.tr("older vLLM (guided_grammar)")),
+                             ("off", self.tr("Off: the prompt alone asks for citations"))):
+            self.remote_grammar.addItem(label, value)
+        self.remote_grammar.setCurrentIndex(max(0, self.remote_grammar.findData(s.remote_grammar)))
+        self.remote_grammar.setToolTip(self.tr("How the server is sent the grammar that makes every sentence of "
+                                               "an answer end with its [n] markers"))
+        rf.addRow(self.tr("Citation grammar:"), self.remote_grammar)
         rf.addRow(self.test_button, self.test_result)
         self.remote_group = remote
 
@@ -145,6 +157,12 @@ class SettingsDialog(QDialog):
         af.addRow(self.tr("Temperature:"), self.temperature)
         af.addRow(self.tr("Passages per question (top-k):"), self.top_k)
         af.addRow(self.tr("Refusal margin:"), self.refusal_margin)
+        self.constrained = QCheckBox(self.tr("Every sentence of an answer cites a passage (constrained generation)"))
+        self.constrained.setChecked(s.constrained_citations)
+        self.constrained.setToolTip(self.tr(
+            "The model may only end a sentence with [n] markers that point at the passages it was given, or "
+            "answer that your documents do not say. Each cited sentence is then checked against its passage."))
+        af.addRow(self.tr("Citations:"), self.constrained)
         if collection:
             fixed = controller.embedding_model(collection) or self.tr("(chosen when it is first indexed)")
             af.addRow(self.tr("Embedding model of '{0}':").format(collection), QLabel(fixed))
@@ -187,6 +205,8 @@ class SettingsDialog(QDialog):
                   "remote_api_key": self.remote_key.text().strip(),
                   "temperature": round(self.temperature.value(), 2), "top_k": self.top_k.value(),
                   "refusal_margin": round(self.refusal_margin.value(), 3),
+                  "constrained_citations": self.constrained.isChecked(),
+                  "remote_grammar": self.remote_grammar.currentData(),
                   "embedding_model": self.embedding_model.currentText().strip()}
         return {k: v for k, v in values.items() if getattr(s, k) != v}
 
