@@ -16,16 +16,7 @@ from pathlib import Path
 from assistant.collections import check_name
 from assistant.errors import ConfigError
 from assistant.types import Answer, Citation
-from assistant.verification import sentence_spans
-
-
-def unsupported_line(check) -> str:
-    """A sentence no cited passage supports, with where it was looked for and what was missing."""
-    if not check.citations:
-        return f"{check.text} — cites no passage"
-    where = "".join(f"[{n}]" for n in check.citations)
-    why = f" (not in the passage: {', '.join(check.missing)})" if check.missing else ""
-    return f"{check.text} — not found in {where}{why}"
+from assistant.verification import sentence_spans, unsupported_line
 
 
 @dataclass(frozen=True)

