@@ -4,73 +4,73 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../chat_view.py" line="40"/>
+        <location filename="../chat_view.py" line="42"/>
         <source>Chats of this collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="43"/>
-        <location filename="../chat_view.py" line="112"/>
+        <location filename="../chat_view.py" line="45"/>
+        <location filename="../chat_view.py" line="115"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="45"/>
+        <location filename="../chat_view.py" line="47"/>
         <source>Copy answer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="46"/>
+        <location filename="../chat_view.py" line="48"/>
         <source>Copy the last answer with its sources as Markdown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="48"/>
+        <location filename="../chat_view.py" line="50"/>
         <source>Export…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="49"/>
-        <source>Save this chat with its sources as a Markdown file</source>
+        <location filename="../chat_view.py" line="51"/>
+        <source>Save this chat with its sources as Markdown, or as JSON with each answer&apos;s audit record (`assistant show` reads it)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="52"/>
+        <location filename="../chat_view.py" line="55"/>
         <source>Chat:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="59"/>
+        <location filename="../chat_view.py" line="62"/>
         <source>Conversation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="66"/>
+        <location filename="../chat_view.py" line="69"/>
         <source>Ask a question about the documents in this collection…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="67"/>
+        <location filename="../chat_view.py" line="70"/>
         <source>Question</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="69"/>
+        <location filename="../chat_view.py" line="72"/>
         <source>&amp;Ask</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="72"/>
+        <location filename="../chat_view.py" line="75"/>
         <source>&amp;Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="73"/>
+        <location filename="../chat_view.py" line="76"/>
         <source>Stop the answer (Esc)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="125"/>
+        <location filename="../chat_view.py" line="128"/>
         <source>Ask a question. Answers come only from the documents in this collection and cite file and page; click a source to open the page.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -95,27 +95,32 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="166"/>
+        <location filename="../chat_view.py" line="176"/>
+        <source>Not verified: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../chat_view.py" line="210"/>
         <source>Unverified: the answer cites no passage, so no sentence could be checked against your documents.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="169"/>
+        <location filename="../chat_view.py" line="213"/>
         <source>Unverified: no sentence was found in the passage it cites. Do not rely on this answer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="172"/>
+        <location filename="../chat_view.py" line="216"/>
         <source>Partly verified: these sentences were not found in the passages they cite, or cite none:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="189"/>
+        <location filename="../chat_view.py" line="233"/>
         <source>Searching the documents and preparing the model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="194"/>
+        <location filename="../chat_view.py" line="238"/>
         <source>Writing the answer… (Esc stops)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -123,42 +128,42 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../controller.py" line="198"/>
+        <location filename="../controller.py" line="199"/>
         <source>Indexing of &apos;{0}&apos; is still running; wait for it or cancel it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="262"/>
+        <location filename="../controller.py" line="263"/>
         <source>Cannot save the chat history: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="267"/>
+        <location filename="../controller.py" line="268"/>
         <source>An answer is still being written; stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="270"/>
+        <location filename="../controller.py" line="271"/>
         <source>Create a collection and add documents before asking.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="295"/>
+        <location filename="../controller.py" line="302"/>
         <source>no answer was produced</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="329"/>
+        <location filename="../controller.py" line="336"/>
         <source>Create a collection and add documents before searching.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="359"/>
+        <location filename="../controller.py" line="366"/>
         <source>Create a collection and add documents before checking its quality.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="409"/>
+        <location filename="../controller.py" line="416"/>
         <source>Wait for indexing, answering and searching to finish before changing settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -184,379 +189,384 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="57"/>
+        <location filename="../main_window.py" line="58"/>
         <source>Archive Assistant</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="87"/>
+        <location filename="../main_window.py" line="88"/>
         <source>&amp;New collection…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="88"/>
+        <location filename="../main_window.py" line="89"/>
         <source>Add &amp;folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="89"/>
+        <location filename="../main_window.py" line="90"/>
         <source>Add a folder of PDFs to this collection and index it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="90"/>
+        <location filename="../main_window.py" line="91"/>
         <source>Add f&amp;iles…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="91"/>
+        <location filename="../main_window.py" line="92"/>
         <source>&amp;Re-index</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="92"/>
+        <location filename="../main_window.py" line="93"/>
         <source>Index new and changed files of this collection&apos;s folders</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="93"/>
+        <location filename="../main_window.py" line="94"/>
         <source>Re&amp;name…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="94"/>
+        <location filename="../main_window.py" line="95"/>
         <source>&amp;Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="95"/>
+        <location filename="../main_window.py" line="96"/>
         <source>&amp;Settings…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="96"/>
+        <location filename="../main_window.py" line="97"/>
         <source>Focus the question</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="98"/>
+        <location filename="../main_window.py" line="99"/>
         <source>Search the documents</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="99"/>
+        <location filename="../main_window.py" line="100"/>
         <source>Find the best pages for a question, without an answer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="100"/>
+        <location filename="../main_window.py" line="101"/>
         <source>Check &amp;quality…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="101"/>
+        <location filename="../main_window.py" line="102"/>
         <source>Measure on a file of questions how well search finds the right pages and refuses absent answers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="106"/>
+        <location filename="../main_window.py" line="107"/>
         <source>Main</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="119"/>
+        <location filename="../main_window.py" line="120"/>
         <source>Collections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="127"/>
+        <location filename="../main_window.py" line="128"/>
         <source>&lt;b&gt;Collections&lt;/b&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="145"/>
+        <location filename="../main_window.py" line="146"/>
         <source>Documents</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146"/>
+        <location filename="../main_window.py" line="147"/>
         <source>File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146"/>
+        <location filename="../main_window.py" line="147"/>
         <source>State</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146"/>
+        <location filename="../main_window.py" line="147"/>
         <source>Pages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146"/>
+        <location filename="../main_window.py" line="147"/>
         <source>Chunks</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="147"/>
+        <location filename="../main_window.py" line="148"/>
         <source>Details</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="156"/>
+        <location filename="../main_window.py" line="157"/>
         <source>&amp;Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="157"/>
+        <location filename="../main_window.py" line="158"/>
         <source>S&amp;earch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="158"/>
+        <location filename="../main_window.py" line="159"/>
         <source>D&amp;ocuments</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="175"/>
+        <location filename="../main_window.py" line="176"/>
         <source>Dismiss</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="194"/>
+        <location filename="../main_window.py" line="195"/>
         <source>Indexing progress</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="196"/>
+        <location filename="../main_window.py" line="197"/>
         <source>Cancel indexing</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="212"/>
+        <location filename="../main_window.py" line="213"/>
         <source>{0} (re-index needed)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214"/>
+        <location filename="../main_window.py" line="215"/>
         <source>{0} documents, {1} pages; embedding model {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="215"/>
+        <location filename="../main_window.py" line="216"/>
         <source>Re-index needed: {0}. Use Re-index to index every file again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236"/>
+        <location filename="../main_window.py" line="237"/>
         <source>Welcome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237"/>
+        <location filename="../main_window.py" line="238"/>
         <source>Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this window. Then ask questions: answers come only from your documents, with file and page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250"/>
+        <location filename="../main_window.py" line="251"/>
         <source>indexed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250"/>
+        <location filename="../main_window.py" line="251"/>
         <source>skipped, unchanged</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251"/>
+        <location filename="../main_window.py" line="252"/>
         <source>failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251"/>
+        <location filename="../main_window.py" line="252"/>
         <source>not finished</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251"/>
+        <location filename="../main_window.py" line="252"/>
         <source>removed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="262"/>
+        <location filename="../main_window.py" line="263"/>
         <source>{0} documents · embedding model: {1}
 Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="263"/>
+        <location filename="../main_window.py" line="264"/>
         <source>(not yet)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="263"/>
+        <location filename="../main_window.py" line="264"/>
         <source>none yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272"/>
+        <location filename="../main_window.py" line="273"/>
         <source>Name of the new collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272"/>
+        <location filename="../main_window.py" line="273"/>
         <source>New collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="279"/>
+        <location filename="../main_window.py" line="280"/>
         <source>Creating &apos;{0}&apos; (loading the embedding model)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="286"/>
+        <location filename="../main_window.py" line="287"/>
         <source>Rename collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="286"/>
+        <location filename="../main_window.py" line="287"/>
         <source>New name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="299"/>
+        <location filename="../main_window.py" line="300"/>
         <source>Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="300"/>
+        <location filename="../main_window.py" line="301"/>
         <source>Delete the collection &apos;{0}&apos;, its index and its chats? Your PDF files are not touched.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="307"/>
+        <location filename="../main_window.py" line="308"/>
         <source>Add a folder of PDFs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="312"/>
+        <location filename="../main_window.py" line="313"/>
         <source>Add PDF files</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="312"/>
+        <location filename="../main_window.py" line="313"/>
         <source>PDF files (*.pdf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="332"/>
-        <location filename="../main_window.py" line="351"/>
+        <location filename="../main_window.py" line="333"/>
+        <location filename="../main_window.py" line="352"/>
         <source>Cancelling — files already finished are kept…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="346"/>
+        <location filename="../main_window.py" line="347"/>
         <source>Indexing &apos;{0}&apos;: {1} of {2} files · {3} pages · {4:.1f} pages/s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="349"/>
+        <location filename="../main_window.py" line="350"/>
         <source>about {0} left</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="359"/>
+        <location filename="../main_window.py" line="360"/>
         <source>Indexing stopped with an error; files already finished are kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="362"/>
+        <location filename="../main_window.py" line="363"/>
         <source>&apos;{0}&apos;: {1} indexed, {2} unchanged, {3} failed, {4} removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="366"/>
+        <location filename="../main_window.py" line="367"/>
         <source>Indexing cancelled; finished files were kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451"/>
+        <location filename="../main_window.py" line="452"/>
         <source>Q:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451"/>
+        <location filename="../main_window.py" line="452"/>
         <source>Error:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451"/>
+        <location filename="../main_window.py" line="452"/>
         <source>(no answer)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452"/>
+        <location filename="../main_window.py" line="453"/>
         <source>(stopped before the end)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452"/>
+        <location filename="../main_window.py" line="453"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="453"/>
+        <location filename="../main_window.py" line="454"/>
         <source>Retrieved passages (not citations):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="453"/>
+        <location filename="../main_window.py" line="454"/>
         <source>p.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="454"/>
+        <location filename="../main_window.py" line="455"/>
         <source>Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="454"/>
+        <location filename="../main_window.py" line="455"/>
         <source>Collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="460"/>
+        <location filename="../main_window.py" line="461"/>
         <source>Answer and sources copied as Markdown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="465"/>
+        <location filename="../main_window.py" line="467"/>
         <source>This chat has no answers to export yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="469"/>
-        <source>Export chat as Markdown</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="470"/>
+        <location filename="../main_window.py" line="471"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="476"/>
+        <location filename="../main_window.py" line="471"/>
+        <source>JSON with audit records (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="472"/>
+        <source>Export chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="485"/>
         <source>Cannot write {0}: {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="478"/>
+        <location filename="../main_window.py" line="487"/>
         <source>Chat exported to {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="492"/>
+        <location filename="../main_window.py" line="501"/>
         <source>Error: {0}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -883,229 +893,279 @@ Folders: {2}</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings_dialog.py" line="38"/>
+        <location filename="../settings_dialog.py" line="39"/>
         <source>Settings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="44"/>
+        <location filename="../settings_dialog.py" line="45"/>
         <source>Local model on this computer (llama.cpp)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="45"/>
+        <location filename="../settings_dialog.py" line="46"/>
         <source>Remote server (OpenAI-compatible)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="55"/>
+        <location filename="../settings_dialog.py" line="56"/>
         <source>A registered model name or the path of a GGUF file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="56"/>
+        <location filename="../settings_dialog.py" line="57"/>
         <source>Choose GGUF file…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="58"/>
-        <location filename="../settings_dialog.py" line="152"/>
+        <location filename="../settings_dialog.py" line="59"/>
+        <location filename="../settings_dialog.py" line="170"/>
         <source>Download {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="62"/>
+        <location filename="../settings_dialog.py" line="63"/>
         <source>Cancel download</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="68"/>
+        <location filename="../settings_dialog.py" line="69"/>
         <source>automatic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="70"/>
+        <location filename="../settings_dialog.py" line="71"/>
         <source>Layers on the GPU: automatic (all when a GPU build is installed), -1 all, 0 none</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="76"/>
+        <location filename="../settings_dialog.py" line="77"/>
         <source> tokens</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="77"/>
+        <location filename="../settings_dialog.py" line="78"/>
         <source>Local model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="82"/>
-        <location filename="../settings_dialog.py" line="115"/>
+        <location filename="../settings_dialog.py" line="83"/>
+        <location filename="../settings_dialog.py" line="116"/>
         <source>Model:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="88"/>
+        <location filename="../settings_dialog.py" line="89"/>
         <source>Use bundled small models (offline demo)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="89"/>
+        <location filename="../settings_dialog.py" line="90"/>
         <source>Register the small models that installed Python packages carry (SmolLM2-135M, multilingual-e5-small): quick to try, weak answers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="93"/>
+        <location filename="../settings_dialog.py" line="94"/>
         <source>GPU layers:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="94"/>
+        <location filename="../settings_dialog.py" line="95"/>
         <source>Context size:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="103"/>
+        <location filename="../settings_dialog.py" line="104"/>
         <source>(none)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="104"/>
+        <location filename="../settings_dialog.py" line="105"/>
         <source>&amp;Test connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="109"/>
+        <location filename="../settings_dialog.py" line="110"/>
         <source>The key is kept in the system keyring.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="110"/>
+        <location filename="../settings_dialog.py" line="111"/>
         <source>No system keyring here: the key is saved in the settings file, readable only by you.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="112"/>
+        <location filename="../settings_dialog.py" line="113"/>
         <source>Remote server</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="114"/>
+        <location filename="../settings_dialog.py" line="115"/>
         <source>Base URL:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="116"/>
+        <location filename="../settings_dialog.py" line="117"/>
         <source>API key:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../settings_dialog.py" line="120"/>
+        <source>Automatic (vLLM or llama.cpp; off if the server rejects it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="121"/>
+        <source>llama.cpp server (grammar)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="122"/>
+        <source>vLLM (structured_outputs)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="123"/>
+        <source>older vLLM (guided_grammar)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="124"/>
+        <source>Off: the prompt alone asks for citations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="127"/>
+        <source>How the server is sent the grammar that makes every sentence of an answer end with its [n] markers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../settings_dialog.py" line="129"/>
+        <source>Citation grammar:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="141"/>
         <source> passages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="136"/>
+        <location filename="../settings_dialog.py" line="148"/>
         <source>Added to each collection&apos;s calibrated threshold for &quot;not in your documents&quot;: above 0 refuses more often, below 0 less. Check quality (Ctrl+E) shows the effect.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="143"/>
+        <location filename="../settings_dialog.py" line="155"/>
         <source>Answers and retrieval</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="145"/>
+        <location filename="../settings_dialog.py" line="157"/>
         <source>Temperature:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="146"/>
+        <location filename="../settings_dialog.py" line="158"/>
         <source>Passages per question (top-k):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="147"/>
+        <location filename="../settings_dialog.py" line="159"/>
         <source>Refusal margin:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="149"/>
-        <source>(chosen when it is first indexed)</source>
+        <location filename="../settings_dialog.py" line="160"/>
+        <source>Every sentence of an answer cites a passage (constrained generation)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="150"/>
-        <source>Embedding model of &apos;{0}&apos;:</source>
+        <location filename="../settings_dialog.py" line="163"/>
+        <source>The model may only end a sentence with [n] markers that point at the passages it was given, or answer that your documents do not say. Each cited sentence is then checked against its passage.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="151"/>
-        <source>Embedding model for new collections:</source>
+        <location filename="../settings_dialog.py" line="165"/>
+        <source>Citations:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="167"/>
+        <source>(chosen when it is first indexed)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="168"/>
+        <source>Embedding model of &apos;{0}&apos;:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="169"/>
+        <source>Embedding model for new collections:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="185"/>
         <source>Language model:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="199"/>
+        <location filename="../settings_dialog.py" line="219"/>
         <source>Choose a GGUF model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="200"/>
+        <location filename="../settings_dialog.py" line="220"/>
         <source>GGUF models (*.gguf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="233"/>
+        <location filename="../settings_dialog.py" line="253"/>
         <source>Registered: {0}. Save to use them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="263"/>
+        <location filename="../settings_dialog.py" line="283"/>
         <source>Downloaded {0}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="249"/>
+        <location filename="../settings_dialog.py" line="269"/>
         <source>Downloading {0}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="153"/>
+        <location filename="../settings_dialog.py" line="171"/>
         <source>Download the default embedding model for new collections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="256"/>
+        <location filename="../settings_dialog.py" line="276"/>
         <source>{0:.0f} of {1:.0f} MiB</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="287"/>
+        <location filename="../settings_dialog.py" line="307"/>
         <source>Connecting…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="292"/>
+        <location filename="../settings_dialog.py" line="312"/>
         <source>OK: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="292"/>
+        <location filename="../settings_dialog.py" line="312"/>
         <source>Failed: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="307"/>
+        <location filename="../settings_dialog.py" line="327"/>
         <source>Settings saved. No system keyring: the API key is in the settings file, readable only by you.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="310"/>
+        <location filename="../settings_dialog.py" line="330"/>
         <source>Settings saved.</source>
         <translation type="unfinished"></translation>
     </message>
