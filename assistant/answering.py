@@ -7,6 +7,7 @@ Each stage is a function of its own (testable with a scripted backend and a hash
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from assistant.prompting import Prompt, build_prompt
 from assistant.refusal import Decision, Refusal
 from assistant.retrieval import Retriever
 from assistant.types import Answer, Hit, Timings
-from assistant.verification import apply, split_sentences, verify
+from assistant.verification import apply, sentence_spans, split_sentences, verify
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,20 @@ class Generated:
     first: float | None  # perf_counter of the first piece
     ended: float
     stopped: bool
+    repeated: bool = False  # ended where the model began to write a sentence it had already written
 
 
 def generate(backend: ChatBackend, messages: list[Message], options: GenerationOptions, n_blocks: int,
              stop: threading.Event | None = None) -> Iterator[str | Generated]:
     """Stream what the user should see of the answer (sentinel held back, bad markers dropped); the last
-    item is the Generated record. `stop` ends it after the piece in hand."""
+    item is the Generated record. `stop` ends it after the piece in hand. A small model tends to write
+    its sentences again and again: generation ends once a sentence repeats an earlier one, and the
+    record's text ends before it."""
     shown = AnswerFilter(n_blocks)
     raw: list[str] = []
     started, first = time.perf_counter(), None
+    repeats = RepeatGuard()
+    cut_at = None
     stream = backend.stream(messages, options)
     try:
         for piece in stream:
@@ -67,6 +73,8 @@ def generate(backend: ChatBackend, messages: list[Message], options: GenerationO
                 first = time.perf_counter()
             raw.append(piece)
             if stop is not None and stop.is_set():
+                break
+            if any(c in piece for c in ".!?]") and (cut_at := repeats.check("".join(raw))) is not None:
                 break
             out = shown.feed(piece)
             if out:
@@ -77,7 +85,24 @@ def generate(backend: ChatBackend, messages: list[Message], options: GenerationO
     if tail:
         yield tail
     stopped = stop is not None and stop.is_set()
-    yield Generated("".join(raw), len(raw), started, first, time.perf_counter(), stopped)
+    text = "".join(raw) if cut_at is None else "".join(raw)[:cut_at]
+    yield Generated(text, len(raw), started, first, time.perf_counter(), stopped, repeated=cut_at is not None)
+
+
+class RepeatGuard:
+    """Where the text begins to repeat an earlier sentence (markers aside): the start of the first
+    sentence whose words are those of an earlier complete one."""
+
+    def check(self, text: str) -> int | None:
+        sentences, spans = split_sentences(text), sentence_spans(text)
+        seen: set[str] = set()
+        for i, ((bare, _), (start, _end)) in enumerate(zip(sentences, spans)):
+            complete = i < len(sentences) - 1 or bool(re.search(r"[.!?](\s*\[[\d,; ]+\])*\s*$", text))
+            key = " ".join(bare.lower().split())
+            if complete and key in seen:
+                return start
+            seen.add(key)
+        return None
 
 
 def answer_timings(gen: Generated, t0: float, retrieve_s: float, load_s: float) -> Timings:

@@ -257,3 +257,12 @@ def test_an_answer_outside_the_grammar_is_not_called_constrained():
     # cut by the token limit: ends mid-sentence, proves nothing about the server
     _, cut, _ = run(IgnoresGrammar([f"w{i} " for i in range(OPTIONS.max_tokens)]))
     assert cut.constrained == "llama.cpp" and cut.notice == ""
+
+
+def test_generation_ends_where_a_sentence_repeats_and_the_answer_leaves_it_out():
+    backend = ScriptedBackend(["The archive opened in 1802 [1]. ", "It has a reading room [2]. ", "The archive ",
+                               "opened in 1802 [2].", " It has more text."])
+    shown, answer, _ = run(backend)
+    assert answer.text == "The archive opened in 1802 [1]. It has a reading room [2]."
+    assert backend.yielded == 4  # the rest was never asked for
+    assert "".join(shown).startswith(answer.text)
