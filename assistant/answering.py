@@ -63,8 +63,8 @@ def generate(backend: ChatBackend, messages: list[Message], options: GenerationO
     record's text ends before it."""
     shown = AnswerFilter(n_blocks)
     raw: list[str] = []
+    held: list[str] = []  # pieces of a sentence that so far reads like an earlier one: shown once it differs
     started, first = time.perf_counter(), None
-    repeats = RepeatGuard()
     cut_at = None
     stream = backend.stream(messages, options)
     try:
@@ -74,35 +74,48 @@ def generate(backend: ChatBackend, messages: list[Message], options: GenerationO
             raw.append(piece)
             if stop is not None and stop.is_set():
                 break
-            if any(c in piece for c in ".!?]") and (cut_at := repeats.check("".join(raw))) is not None:
+            cut_at, suspect = repeated("".join(raw))
+            if cut_at is not None:
                 break
-            out = shown.feed(piece)
+            held.append(piece)
+            if suspect:
+                continue
+            out = "".join(shown.feed(p) for p in held)
+            held = []
             if out:
                 yield out
     finally:
         stream.close()  # releases the local model's lock when stopped early
+    text = "".join(raw)
+    stopped = stop is not None and stop.is_set()
+    if stopped:  # show what was written, as far as it went
+        out = "".join(shown.feed(p) for p in held)
+        if out:
+            yield out
+    elif cut_at is None and held:  # ended inside a sentence that so far repeats an earlier one
+        cut_at = len(text) - len("".join(held))
     tail = shown.flush()
     if tail:
         yield tail
-    stopped = stop is not None and stop.is_set()
-    text = "".join(raw) if cut_at is None else "".join(raw)[:cut_at]
+    text = text if cut_at is None else text[:cut_at]
     yield Generated(text, len(raw), started, first, time.perf_counter(), stopped, repeated=cut_at is not None)
 
 
-class RepeatGuard:
-    """Where the text begins to repeat an earlier sentence (markers aside): the start of the first
-    sentence whose words are those of an earlier complete one."""
-
-    def check(self, text: str) -> int | None:
-        sentences, spans = split_sentences(text), sentence_spans(text)
-        seen: set[str] = set()
-        for i, ((bare, _), (start, _end)) in enumerate(zip(sentences, spans)):
-            complete = i < len(sentences) - 1 or bool(re.search(r"[.!?](\s*\[[\d,; ]+\])*\s*$", text))
-            key = " ".join(bare.lower().split())
-            if complete and key in seen:
-                return start
-            seen.add(key)
-        return None
+def repeated(text: str) -> tuple[int | None, bool]:
+    """Whether `text` repeats an earlier sentence (markers and case aside): (where the first complete
+    repeat starts, or None; whether its last, unfinished sentence so far reads like an earlier one)."""
+    sentences, spans = split_sentences(text), sentence_spans(text)
+    seen: list[str] = []
+    ends = bool(re.search(r"[.!?](\s*\[[\d,; ]+\])*\s*$", text))
+    for i, ((bare, _), (start, _end)) in enumerate(zip(sentences, spans)):
+        key = " ".join(bare.lower().split())
+        if i < len(sentences) - 1 or ends:
+            if key in seen:
+                return start, False
+            seen.append(key)
+        else:
+            return None, any(k.startswith(key.rstrip(".!?")) for k in seen)
+    return None, False
 
 
 def answer_timings(gen: Generated, t0: float, retrieve_s: float, load_s: float) -> Timings:

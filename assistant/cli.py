@@ -212,14 +212,14 @@ def _ask(assistant, args) -> int:
     notice = assistant.index_notice(args.collection or assistant.settings.collection)
     if notice and not args.json:
         print(f"note: {notice}", file=sys.stderr)
-    answer, streamed = None, False
+    answer, streamed, last = None, False, ""
     for item in assistant.ask_stream(args.question, collection=args.collection):
         if isinstance(item, Answer):
             answer = item
         elif not args.json:
             sys.stdout.write(item)
             sys.stdout.flush()
-            streamed = True
+            streamed, last = True, item
     notice = "; ".join(n for n in (notice, answer.notice) if n)
     saved = None
     if args.record:
@@ -238,7 +238,7 @@ def _ask(assistant, args) -> int:
         if streamed:
             print()
         print(answer.text)
-    else:
+    elif not last.endswith("\n"):
         print()
     for line in sources_lines(answer):
         print(line)
