@@ -190,6 +190,14 @@ def missing_facts(sentence: str, passage: str, names: bool = True) -> list[str]:
     return missing
 
 
+def foreign_names(sentence: str, passage: str) -> list[str]:
+    """Across languages: the sentence's names that the passage does not spell. Not an error (they may be
+    translated), but they are not confirmed either, so they do not anchor the sentence (NATO, World War
+    in an answer about a Finnish town council's minutes)."""
+    stems = {fold(w)[:5] for w in _WORD.findall(passage)}
+    return [name for name in _names(sentence) if fold(name)[:5] not in stems]
+
+
 def has_facts(sentence: str, names: bool) -> bool:
     return bool(_numbers(sentence) or _months(sentence) or (names and _names(sentence)))
 
@@ -232,7 +240,8 @@ def verify(sentences: Sequence[tuple[str, tuple[int, ...]]], given: Sequence[Hit
             names = same_language(text, passage)
             miss = missing_facts(text, passage, names=names)
             score = sem.get(n)
-            floor = ANCHORED_MIN if has_facts(text, names) else SUPPORT_MIN
+            floor = ANCHORED_MIN if has_facts(text, names) and (names or not foreign_names(text, passage)) \
+                else SUPPORT_MIN
             return (not miss and (score is None or score >= floor)), miss, score
 
         results = {n: passes(n) for n in cited if 1 <= n <= len(given)}

@@ -53,7 +53,7 @@ def main(out: str) -> int:
     from ui.main_window import MainWindow
 
     work = Path(tempfile.mkdtemp(prefix="assistant-shots-"))
-    os.environ.update(offline_workspace(work, max_answer_tokens=80))
+    os.environ.update(offline_workspace(work, max_answer_tokens=200))
     docs = work / "docs"
     write_samples(docs)
     for i in range(24):  # enough pages that indexing is visibly in progress
