@@ -286,11 +286,16 @@ def test_settings_dialog_tests_the_connection_and_saves(qtbot, open_window, sett
     assert "127.0.0.1" in dialog.test_result.text()
 
     dialog.top_k.setValue(7)
+    assert dialog.constrained.isChecked()  # on by default
+    dialog.constrained.setChecked(False)
+    dialog.remote_grammar.setCurrentIndex(dialog.remote_grammar.findData("vllm"))
     assert dialog.save()
     s = window.controller.settings
     assert (s.backend, s.remote_url, s.remote_model, s.top_k, s.remote_api_key) == (
         "remote", dead, "llama-70b", 7, "sk-test-secret")
-    assert "top_k = 7" in config_file().read_text()  # the file the CLI reads too
+    assert (s.constrained_citations, s.remote_grammar) == (False, "vllm")
+    saved = config_file().read_text()
+    assert "top_k = 7" in saved and "constrained_citations = false" in saved  # the file the CLI reads too
     assert "readable only by you" in window.statusBar().currentMessage()  # no keyring on this machine
 
     # a file that is not a GGUF is refused with the reason in the dialog

@@ -157,10 +157,11 @@ class SettingsDialog(QDialog):
         af.addRow(self.tr("Temperature:"), self.temperature)
         af.addRow(self.tr("Passages per question (top-k):"), self.top_k)
         af.addRow(self.tr("Refusal margin:"), self.refusal_margin)
-        self.constrained = QCheckBox(self.tr("Every sentence of an answer cites a passage (constrained generation)"))
+        self.constrained = QCheckBox(self.tr("Every sentence cites a passage"))
         self.constrained.setChecked(s.constrained_citations)
         self.constrained.setToolTip(self.tr(
-            "The model may only end a sentence with [n] markers that point at the passages it was given, or "
+            "Constrained generation: the model may only end a sentence with [n] markers that point at the "
+            "passages it was given, or "
             "answer that your documents do not say. Each cited sentence is then checked against its passage."))
         af.addRow(self.tr("Citations:"), self.constrained)
         if collection:
