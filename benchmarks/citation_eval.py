@@ -71,7 +71,8 @@ def main() -> int:
             answer = a.ask(r["question"], collection=f"eval-{lang}")
             answers.append(answer)
             if args.show:
-                print(f"[{mode} {lang}] {r['question']}\n  -> {answer.text[:300]!r} verified={answer.verified}")
+                print(f"[{mode} {lang}] {r['question']}\n  -> {answer.text[:300]!r} verified={answer.verified} "
+                      f"sentences={[c.support for c in answer.sentences]}")
         a.close()
         reached = [x for x in answers if x.refused is None]
         texts = [x for x in reached if x.found]

@@ -129,6 +129,7 @@ def test_from_an_empty_app_to_a_cited_page(qtbot, open_window, settings_for, sam
     (record,) = exported["records"]
     assert record["question"] == QUESTION and record["answer"] == turn.text
     assert record["language_model"]["sha256"] and record["prompt_sha256"]
+    assert record["constrained"] == "llama.cpp"  # the grammar reached the model in its own process
     assert any(Path(p["file"]).name == REPORT and p["file_sha256"] for p in record["passages"])
     shown = run_cli("show", str(records))
     assert shown.returncode == 0 and QUESTION in shown.stdout and "unchanged:" in shown.stdout
