@@ -162,25 +162,37 @@ def _index(assistant, args) -> int:
     if bar is not None:
         bar.close()
     outcomes = last.outcomes
+    # a batch where nothing given could be read is a failure (scripts rely on the exit status); a batch
+    # where some files failed still indexed the others: exit 0, and the last line says so
+    bad = [o for o in outcomes if o.status in ("failed", "skipped")]
+    status = 1 if outcomes and len(bad) == len(outcomes) and last.count("removed") == 0 else 0
     if args.json:
         print(json.dumps({"collection": args.collection or assistant.settings.collection,
                           "notice": last.notice or None, "files": [asdict(o) for o in outcomes], "elapsed_s": round(last.elapsed_s, 3),
                           "pages_per_s": round(last.pages_per_s, 2)}, ensure_ascii=False, indent=2))
-        return 0
+        return status
     if last.notice:
         print(f"note: {last.notice}")
     indexed = [o for o in outcomes if o.status == "indexed"]
+    skipped = f", skipped {last.count('skipped')}" if last.count("skipped") else ""
     print(f"indexed {len(indexed)} file(s) ({sum(o.pages for o in indexed)} pages, "
           f"{sum(o.chunks for o in indexed)} chunks) in {last.elapsed_s:.1f} s; "
-          f"unchanged {last.count('unchanged')}, removed {last.count('removed')}, failed {last.count('failed')}")
+          f"unchanged {last.count('unchanged')}, removed {last.count('removed')}, failed {last.count('failed')}"
+          f"{skipped}")
     for o in outcomes:
-        if o.status == "failed":
-            print(f"  failed: {display_path(o.path)}: {o.reason}")
+        if o.status in ("failed", "skipped"):
+            print(f"  {o.status}: {display_path(o.path)}: {o.reason}")
         elif o.status == "removed":
             print(f"  removed: {display_path(o.path)}")
         elif o.status == "indexed" and o.reason:
             print(f"  note: {display_path(o.path)}: {o.reason}")
-    return 0
+    if status:
+        print(f"nothing was indexed: none of the {len(outcomes)} path(s) given could be read (see above)",
+              file=sys.stderr)
+    elif bad:
+        print(f"{len(bad)} of {len(outcomes)} file(s) could not be indexed (listed above); the others are "
+              "indexed")
+    return status
 
 
 def _refusal_json(decision) -> dict | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from assistant.embedding import Embedder
 from assistant.ledger import FileRecord, Ledger
 from assistant.store import Store
 from indexers.chunking import chunk_pages, make_splitter
-from indexers.files import discover, file_sha256, under
+from indexers.files import discover, file_sha256, not_regular, under
 from indexers.pdf import ParseResult, parse_ahead
 from indexers.quality import degenerate
 from indexers.records import Chunk, Page
@@ -31,7 +32,7 @@ from indexers.records import Chunk, Page
 @dataclass(frozen=True)
 class FileOutcome:
     path: str
-    status: str  # indexed | unchanged | failed | removed
+    status: str  # indexed | unchanged | failed | skipped (not a regular file) | removed
     reason: str = ""
     pages: int = 0
     chunks: int = 0
@@ -127,6 +128,13 @@ def page_means(chunks: Sequence[Chunk], vectors: np.ndarray) -> tuple[list[int],
     return numbers, sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
+def _sha256_or_none(path: str) -> str | None:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None  # unreadable now: it is parsed again, and its reading error reported there
+
+
 def recover(ledger: Ledger, store: Store, collection: str) -> int:
     """Remove what a killed run left half-written: chunks of files still marked pending."""
     pending = [r.path for r in ledger.files(collection).values() if r.status == "pending"]
@@ -150,10 +158,12 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
     found = discover(paths)
     ledger.add_roots(collection, found.roots)
     known = ledger.files(collection)
-    tally = _Tally(len(found.files) + len(found.missing))
+    tally = _Tally(len(found.files) + len(found.missing) + len(found.skipped))
     for path in found.missing:
         tally.outcomes.append(FileOutcome(path, "failed", "no such file or folder"))
-    tally.update(files_done=len(found.missing), notice=again)
+    for path, why in found.skipped:
+        tally.outcomes.append(FileOutcome(path, "skipped", why))
+    tally.update(files_done=len(found.missing) + len(found.skipped), notice=again)
 
     present = set(found.files)
     for path in known:
@@ -169,11 +179,14 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         except OSError as e:
             yield tally.snapshot(FileOutcome(path, "failed", f"cannot read file: {e.strerror}"))
             continue
+        if not stat.S_ISREG(st.st_mode):  # replaced by a pipe or a device since it was listed
+            yield tally.snapshot(FileOutcome(path, "skipped", not_regular(path)))
+            continue
         stats[path] = st
         rec = known.get(path)
         if rec and rec.status in ("indexed", "failed") and not again:
             same = rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns
-            if not same and rec.sha256 == file_sha256(path):
+            if not same and rec.sha256 == _sha256_or_none(path):
                 ledger.touch(collection, path, st.st_size, st.st_mtime_ns)
                 same = True
             if same:

@@ -363,6 +363,10 @@ class MainWindow(QMainWindow):
             msg = self.tr("'{0}': {1} indexed, {2} unchanged, {3} failed, {4} removed.").format(
                 self.controller.indexing_collection or self.collection, final.count("indexed"),
                 final.count("unchanged"), final.count("failed"), final.count("removed"))
+            if final.count("skipped"):
+                first = next(o for o in final.outcomes if o.status == "skipped")
+                msg += " " + self.tr("{0} skipped (not regular files, e.g. {1}: {2}).").format(
+                    final.count("skipped"), Path(first.path).name, first.reason)
             if final.cancelled:
                 msg = self.tr("Indexing cancelled; finished files were kept.") + " " + msg
             self.statusBar().showMessage(msg, 30000)
