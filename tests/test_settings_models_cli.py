@@ -24,14 +24,35 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path):
     assert load_settings({}, env={"ASSISTANT_CONFIG": str(cfg)}).top_k == 3
 
 
-@pytest.mark.parametrize("content, message", [("top_k = ", "not valid TOML"), ('top_k = "many"', "must be int"),
+@pytest.mark.parametrize("content, message", [("top_k = ", "not valid TOML"), ('top_k = "many"', "must be a whole number"),
                                               ("colour = 1", "unknown setting 'colour'"),
-                                              ('backend = "cloud"', "one of local, remote")])
+                                              ('backend = "cloud"', "one of local, remote"),
+                                              ("top_k = 0", "'top_k' .* must be between 1 and 100, got 0"),
+                                              ("temperature = -0.5", "between 0.0 and 2.0"),
+                                              ('constrained_citations = "ture"', "must be true or false"),
+                                              ("chunk_tokens = 64\nchunk_overlap_tokens = 64", "must be smaller than"),
+                                              ("n_ctx = 512\nmax_answer_tokens = 512", "must be smaller than n_ctx")])
 def test_bad_config_is_named(tmp_path, content, message):
     cfg = tmp_path / "c.toml"
     cfg.write_text(content)
     with pytest.raises(ConfigError, match=message):
         load_settings({}, env={"ASSISTANT_CONFIG": str(cfg)})
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"ASSISTANT_TOP_K": "-3"}, "environment variable ASSISTANT_TOP_K must be between 1 and 100, got '-3'"),
+    ({"ASSISTANT_TOPK": "3"}, "unknown environment variable ASSISTANT_TOPK \\(did you mean ASSISTANT_TOP_K\\?\\)"),
+    ({"ASSISTANT_REMOTE_MAX_RETRIES": "many"}, "must be a whole number"),
+])
+def test_environment_variables_are_checked_like_the_file(tmp_path, env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({}, env={"ASSISTANT_CONFIG": str(tmp_path / "none.toml"), **env})
+
+
+def test_a_setting_out_of_range_is_one_line_before_any_work(settings_for):
+    out = run_cli("search", "anything", env={"ASSISTANT_TOP_K": "0"})
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        "error: setting 'top_k' from environment variable ASSISTANT_TOP_K must be between 1 and 100, got '0'"]
 
 
 def test_config_show_masks_secrets():
