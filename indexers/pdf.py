@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -107,21 +108,25 @@ def _worker(conn: Connection, max_mb: int) -> None:
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings about repaired files are noise here
     _limit_memory(max_mb)
-    while True:
-        try:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the parent, which then ends the workers
+    parent = mp.parent_process()
+    if parent is not None:  # a parent killed while this one parses: end now, not after the file
+        threading.Thread(target=lambda: (parent.join(), os._exit(0)), daemon=True).start()
+    try:
+        while True:
             path = conn.recv()
-        except EOFError:
-            return
-        if path is None:
-            return
-        try:
-            result = extract(path)
-        except MemoryError:
-            result = ParseResult(path, error="too large: parsing exceeded the memory limit")
-        try:
-            conn.send(result)
-        except MemoryError:  # pragma: no cover
-            conn.send(ParseResult(path, error="too large: result exceeded the memory limit"))
+            if path is None:
+                return
+            try:
+                result = extract(path)
+            except MemoryError:
+                result = ParseResult(path, error="too large: parsing exceeded the memory limit")
+            try:
+                conn.send(result)
+            except MemoryError:  # pragma: no cover
+                conn.send(ParseResult(path, error="too large: result exceeded the memory limit"))
+    except (EOFError, OSError):  # the parent is gone (killed, say): end quietly, no traceback in its terminal
+        os._exit(0)
 
 
 class _Slot:

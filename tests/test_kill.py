@@ -30,8 +30,8 @@ def test_sigkill_midway_then_resume(settings_for, tmp_path, data_dir):
     for i in range(n):
         write_pdf(docs / f"doc{i:02}.pdf", [f"Record {i}, page {p}. " + "The committee met and decided. " * 40
                                             for p in range(1, 6)])
-    settings = settings_for(parse_workers=1)
-    env = {**os.environ, "ASSISTANT_EMBEDDING_MODEL": settings.embedding_model, "ASSISTANT_PARSE_WORKERS": "1"}
+    settings = settings_for(parse_workers=2)
+    env = {**os.environ, "ASSISTANT_EMBEDDING_MODEL": settings.embedding_model, "ASSISTANT_PARSE_WORKERS": "2"}
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "index", str(docs)], env=env, cwd=str(ROOT),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     db = str(data_dir / "ledger.sqlite")
@@ -42,6 +42,11 @@ def test_sigkill_midway_then_resume(settings_for, tmp_path, data_dir):
     proc.wait()
     killed_at = indexed_count(db)
     assert 3 <= killed_at < n, f"kill landed at {killed_at} of {n} files"
+    # its parse workers end quietly with it: nothing of theirs in the user's terminal
+    os.set_blocking(proc.stderr.fileno(), False)
+    time.sleep(3)
+    left = (proc.stderr.read() or b"").decode(errors="replace")
+    assert "Traceback" not in left and "Error" not in left, left
 
     rerun = subprocess.run([sys.executable, "-m", "assistant", "index", str(docs)], env=env, cwd=str(ROOT),
                            capture_output=True, text=True, timeout=600)
