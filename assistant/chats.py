@@ -6,8 +6,10 @@ A turn stores what the user saw: the question, the answer text with its [n] mark
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, fields
@@ -77,7 +79,10 @@ class ChatStore:
         self.dir = data_dir / "chats"
 
     def _file(self, collection: str) -> Path:
-        return self.dir / f"{check_name(collection)}.json"
+        name = check_name(collection)
+        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", name):  # the names of earlier versions: as they were
+            return self.dir / f"{name}.json"
+        return self.dir / f"u-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:24]}.json"  # any other name
 
     def load(self, collection: str) -> list[Chat]:
         path = self._file(collection)

@@ -14,28 +14,38 @@ from assistant.indexing import INDEX_FORMAT
 from assistant.ledger import CollectionInfo, Ledger
 from assistant.store import Store, WriterLock, drop_collection, rename_collection
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+MAX_NAME = 64
+# characters that cannot be in a file name on some system, or that would read as a path
+_FORBIDDEN = set('/\\:*?"<>|')
 
 
 def check_name(name: str) -> str:
-    """`name` if it can name a collection, else ConfigError saying the rule."""
-    if not _NAME.match(name):
-        raise ConfigError(f"invalid collection name {name!r}: use letters, digits, '.', '_' or '-' "
-                          "(at most 63, starting with a letter or digit)")
-    return name
+    """`name` as a collection is called (trimmed, Unicode NFC), or ConfigError saying the rule. People
+    name collections in their own languages: any printable characters but a few, at most 64; the store
+    and files use a safe id made from it (`store.chroma_name`, `chats.ChatStore`)."""
+    import unicodedata
+
+    clean = unicodedata.normalize("NFC", name.strip()) if isinstance(name, str) else ""
+    bad = sorted({c for c in clean if c in _FORBIDDEN or not c.isprintable()})
+    if not clean or len(clean) > MAX_NAME or bad or clean[0] in ".-":
+        why = ("it is empty" if not clean else f"it is longer than {MAX_NAME} characters" if len(clean) > MAX_NAME
+               else f"it holds {' '.join(repr(c) for c in bad)}" if bad else "it starts with '.' or '-'")
+        raise ConfigError(f"invalid collection name {name!r}: {why}; any letters, digits, spaces and "
+                          f"punctuation but / \\ : * ? \" < > | work (at most {MAX_NAME}, not starting with . or -)")
+    return clean
 
 
 def suggest_name(path: str) -> str:
     """A valid name for a collection made from a folder (or a file's folder)."""
     p = Path(path)
     base = p.name if p.is_dir() else p.parent.name
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-._")
-    return (name or "documents")[:63]
+    name = "".join(c if c.isprintable() and c not in _FORBIDDEN else "-" for c in base).strip().lstrip(".-")
+    return (name or "documents")[:MAX_NAME].strip()
 
 
 def check_new_name(ledger: Ledger, name: str, old: str = "") -> None:
     """Names that differ only in case would share files on macOS and Windows."""
-    check_name(name)
+    name = check_name(name)
     for c in ledger.collections():
         if c.name.casefold() == name.casefold() and c.name != old:
             raise ConfigError(f"a collection named '{c.name}' already exists; pick another name")
@@ -104,7 +114,7 @@ def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "") -
 
 
 def rename(data: Path, ledger: Ledger, old: str, new: str) -> None:
-    check_name(new)
+    new = check_name(new)
     with WriterLock(data):
         existing(ledger, old)
         check_new_name(ledger, new, old)

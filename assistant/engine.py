@@ -367,7 +367,7 @@ class Assistant:
 
     def create_collection(self, name: str) -> CollectionInfo:
         """An empty collection, bound to the configured embedding model (loaded here to learn its size)."""
-        collections.check_name(name)
+        name = collections.check_name(name)
         if self._ledger.collection(name) is not None:
             raise ConfigError(f"a collection named '{name}' already exists; pick another name")
         self._collection_embedder(name)

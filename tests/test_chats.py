@@ -60,3 +60,37 @@ def test_markdown_export_names_file_page_and_quote():
     assert "**Retrieved passages (not citations):**" in md
     assert turn_to_markdown(chat.turns[0], {"q": "K:", "page": "s."}).startswith("**K:** When?")
     assert "report.pdf, s. 2" in turn_to_markdown(chat.turns[0], {"q": "K:", "page": "s."})
+
+
+def test_collections_are_named_in_their_own_languages(settings_for, samples, tmp_path):
+    """Any printable name (trimmed, at most 64, unique case-insensitively) works end to end: index, ask,
+    status, rename with its chats, delete; the store and the chat file use a safe id made from it."""
+    import json
+
+    from conftest import run_cli
+
+    from assistant.chats import ChatStore, new_chat
+    from assistant.engine import build_assistant
+
+    a = build_assistant(settings_for())
+    for _ in a.index([str(samples)], "  Sjöfartsarkivet "):
+        pass
+    assert [c.name for c in a.collections()] == ["Sjöfartsarkivet"]
+    assert a.ask("When was the reading room closed?", collection="Sjöfartsarkivet").retrieved
+    with pytest.raises(ConfigError, match="already exists"):
+        a.create_collection("SJÖFARTSARKIVET")
+    chats = ChatStore(a.data)
+    chat = new_chat("first")
+    chats.save("Sjöfartsarkivet", [chat])
+    a.rename_collection("Sjöfartsarkivet", "Pöytäkirjat 1920–1939")
+    chats.rename("Sjöfartsarkivet", "Pöytäkirjat 1920–1939")
+    assert [c.title for c in chats.load("Pöytäkirjat 1920–1939")] == ["first"]
+    assert all(p.name.isascii() for p in (a.data / "chats").iterdir())
+    assert a.collection_status("Pöytäkirjat 1920–1939").store_chunks > 0
+    a.close()
+    out = run_cli("status", "--json")
+    assert out.returncode == 0 and "Pöytäkirjat 1920–1939" in json.dumps(json.loads(out.stdout), ensure_ascii=False)
+    for bad, why in [("a/b", "holds '/'"), ("", "empty"), ("x" * 65, "longer than 64"), ("-flag", "starts with"),
+                     ("tab\there", "it holds '")]:
+        with pytest.raises(ConfigError, match=why):
+            build_assistant(settings_for()).create_collection(bad)

@@ -257,8 +257,8 @@ def test_rename_and_delete_collections(qtbot, open_window, settings_for, samples
     assert [window.collection_list.item(i).text() for i in range(window.collection_list.count())] == ["renamed"]
     assert window.controller.engine.collection_status("renamed").store_chunks > 0
     assert window.current_chat().turns[0].question == QUESTION  # the chat moved with it
-    window.rename_to("bad name!")
-    assert "invalid collection name 'bad name!'" in window.error_label.text()
+    window.rename_to("bad/name")
+    assert "invalid collection name 'bad/name'" in window.error_label.text()
 
     from PySide6.QtWidgets import QMessageBox
 
