@@ -5,7 +5,6 @@ The name rule lives here only; the CLI and the desktop app check names through `
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
