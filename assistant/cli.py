@@ -244,8 +244,6 @@ def _ask(assistant, args) -> int:
         return 0
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
-    if saved:
-        print(f"record: {display_path(str(saved))}", file=sys.stderr)
     if not streamed or not answer.found:
         if streamed:
             print()
@@ -254,6 +252,9 @@ def _ask(assistant, args) -> int:
         print()
     for line in sources_lines(answer):
         print(line)
+    if saved:
+        sys.stdout.flush()
+        print(f"record: {display_path(str(saved))}", file=sys.stderr)
     return 0
 
 

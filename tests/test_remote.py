@@ -269,3 +269,42 @@ def test_a_server_that_ignores_the_grammar_is_not_called_constrained(llm_server,
         assert "did not follow the citation grammar" in answer.notice
     finally:
         proxy.close()
+
+
+def test_a_web_page_answering_200_is_an_error_naming_it_never_a_refusal(settings_for, samples):
+    """A proxy's login page sent with HTTP 200: one line naming the URL and what came back, exit 2."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Login(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            page = b"<html><head><title>Sign in - Campus Proxy</title></head><body>Please sign in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        do_GET = do_POST
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Login)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        backend = RemoteBackend(url, "m", max_retries=0)
+        with pytest.raises(BackendError, match="HTTP 200 with text/html .*Sign in - Campus Proxy"):
+            list(backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
+        env = {"ASSISTANT_EMBEDDING_MODEL": "all-MiniLM-L6-v2"}
+        assert run_cli("index", str(samples), env=env).returncode == 0
+        out = run_cli("ask", "--backend", "remote", "When was the reading room closed?",
+                      env={**env, "ASSISTANT_REMOTE_URL": url, "ASSISTANT_REMOTE_MODEL": "m",
+                           "ASSISTANT_REMOTE_MAX_RETRIES": "0"})
+        assert out.returncode == 2 and "do not contain" not in out.stdout
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and url in lines[0] and "text/html" in lines[0], out.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

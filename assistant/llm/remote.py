@@ -89,10 +89,14 @@ class RemoteBackend(ChatBackend):
             raise BackendError(f"remote server {self.url}: {describe_error(e)}") from None
 
     def _create(self, messages: list[Message], options: GenerationOptions, fields: dict):
-        return self.client.chat.completions.create(
+        raw = self.client.chat.completions.with_raw_response.create(
             model=self.model, messages=messages, stream=True, max_tokens=options.max_tokens,
             temperature=options.temperature, top_p=options.top_p, seed=options.seed,
             extra_body=fields or None)
+        kind = raw.headers.get("content-type", "")
+        if "event-stream" not in kind:  # e.g. a proxy's login or error page, sent with 200
+            raise BackendError(f"remote server {self.url}: {not_a_stream(raw.status_code, kind, raw.http_response)}")
+        return raw.parse()
 
     def check(self) -> str:
         """One cheap request, for 'Test connection': the server's model list."""
@@ -102,3 +106,18 @@ class RemoteBackend(ChatBackend):
             raise BackendError(f"remote server {self.url}: {describe_error(e)}") from None
         note = "" if not models or self.model in models else f" (it does not list '{self.model}')"
         return f"connected to {self.url}; models: {', '.join(models) or '(none listed)'}{note}"
+
+
+def not_a_stream(status: int, kind: str, response) -> str:
+    """What came back instead of the API's event stream, in one line (never a statement about documents)."""
+    import re
+
+    try:
+        body = response.read()[:4000].decode("utf-8", errors="replace")
+    except Exception:
+        body = ""
+    title = re.search(r"<title[^>]*>(.*?)</title>", body, re.IGNORECASE | re.DOTALL)
+    seen = " ".join((title.group(1) if title else re.sub(r"<[^>]+>", " ", body)).split())[:120]
+    return (f"answered HTTP {status} with {kind.split(';')[0] or 'no content type'}"
+            f"{f' ({seen!r})' if seen else ''} instead of an OpenAI-compatible answer stream; is remote_url the "
+            "API's address (ending in /v1), not a web page or a proxy's login page?")
