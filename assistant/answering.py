@@ -53,6 +53,7 @@ class Generated:
     ended: float
     stopped: bool
     repeated: bool = False  # ended where the model began to write a sentence it had already written
+    incomplete: str = ""  # why the answer broke off midway (the backend's error), "" when it did not
 
 
 def generate(backend: ChatBackend, messages: list[Message], options: GenerationOptions, n_blocks: int,
@@ -66,6 +67,7 @@ def generate(backend: ChatBackend, messages: list[Message], options: GenerationO
     held: list[str] = []  # pieces of a sentence that so far reads like an earlier one: shown once it differs
     started, first = time.perf_counter(), None
     cut_at = None
+    incomplete = ""
     stream = backend.stream(messages, options)
     try:
         for piece in stream:
@@ -84,11 +86,15 @@ def generate(backend: ChatBackend, messages: list[Message], options: GenerationO
             held = []
             if out:
                 yield out
+    except BackendError as e:
+        if not raw:
+            raise  # nothing was shown: the error is the whole outcome
+        incomplete = str(e)  # what was shown stays, marked incomplete with the real cause
     finally:
         stream.close()  # releases the local model's lock when stopped early
     text = "".join(raw)
     stopped = stop is not None and stop.is_set()
-    if stopped:  # show what was written, as far as it went
+    if stopped or incomplete:  # show what was written, as far as it went
         out = "".join(shown.feed(p) for p in held)
         if out:
             yield out
@@ -98,7 +104,8 @@ def generate(backend: ChatBackend, messages: list[Message], options: GenerationO
     if tail:
         yield tail
     text = text if cut_at is None else text[:cut_at]
-    yield Generated(text, len(raw), started, first, time.perf_counter(), stopped, repeated=cut_at is not None)
+    yield Generated(text, len(raw), started, first, time.perf_counter(), stopped, repeated=cut_at is not None,
+                    incomplete=incomplete)
 
 
 def repeated(text: str) -> tuple[int | None, bool]:
@@ -175,7 +182,8 @@ def answer_stream(question: str, *, retriever: Retriever, k: int, refusal: Refus
         return
     answer = build_answer(question, gen.raw, prompt.hits, backend=chat.name, model=chat.model,
                           timings=answer_timings(gen, t0, found.seconds, load_s))
-    answer = replace(answer, prompt_hash=prompt_hash(prompt.messages), **shaped(chat, options, gen, len(prompt.hits)))
+    answer = replace(answer, prompt_hash=prompt_hash(prompt.messages), incomplete=gen.incomplete,
+                     **shaped(chat, options, gen, len(prompt.hits)))
     yield check(answer, getattr(retriever, "embedder", None))
 
 
@@ -199,7 +207,7 @@ def shaped(chat: ChatBackend, options: GenerationOptions, gen: Generated, n_pass
     notice = getattr(chat, "notice", "")
     if not options.grammar or not chat.grammar:
         return {"constrained": "", "notice": notice}
-    cut = gen.stopped or gen.pieces >= options.max_tokens - 1
+    cut = gen.stopped or bool(gen.incomplete) or gen.pieces >= options.max_tokens - 1
     if cut or follows(gen.raw.strip(), n_passages, max_sentences=sentences_for(options.max_tokens)):
         return {"constrained": chat.grammar, "notice": notice}
     return {"constrained": "", "notice": notice or (

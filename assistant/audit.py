@@ -49,6 +49,7 @@ def build_record(answer: Answer, *, collection: str, settings: dict[str, Any], l
         "language_model": language_model, "embedding_model": embedding_model,
         "prompt_sha256": answer.prompt_hash or None,
         "constrained": answer.constrained or None, "notice": answer.notice or None,
+        "incomplete": answer.incomplete or None,
         "passages": [{"n": i, "chunk_id": h.chunk.id, "file": h.chunk.file, "page": h.chunk.page,
                       "file_sha256": file_hashes.get(h.chunk.file), "score": round(h.score, 4),
                       "text": h.chunk.text} for i, h in enumerate(answer.retrieved, 1)],

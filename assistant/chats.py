@@ -37,6 +37,7 @@ class Turn:
     record: dict | None = None  # the answer's audit record (assistant/audit.py), exported with the chat as JSON
     # (start, end, why) of each sentence in `text` that no cited passage supports (the app underlines them)
     marks: tuple[tuple[int, int, str], ...] = ()
+    incomplete: str = ""  # why the answer broke off midway, when it did
 
     @classmethod
     def from_answer(cls, answer: Answer, stopped: bool = False, record: dict | None = None) -> "Turn":
@@ -53,7 +54,8 @@ class Turn:
                    model=f"{answer.backend}: {answer.model}", stopped=stopped, at=time.time(),
                    verified=answer.verified if answer.found else "",
                    unsupported=tuple(unsupported_line(c) for c, _ in flagged), record=record,
-                   marks=tuple((a, b, unsupported_line(c)) for c, (a, b) in flagged) if answer.found else ())
+                   marks=tuple((a, b, unsupported_line(c)) for c, (a, b) in flagged) if answer.found else (),
+                   incomplete=answer.incomplete)
 
     @classmethod
     def failed(cls, question: str, error: str) -> "Turn":
@@ -127,7 +129,8 @@ def new_chat(title: str = "") -> Chat:
 LABELS = {"q": "Q:", "error": "Error:", "none": "(no answer)", "stopped": "(stopped before the end)",
           "sources": "Sources:", "retrieved": "Retrieved passages (not citations):", "page": "p.",
           "chat": "Chat", "collection": "Collection:",
-          "unsupported": "Not found in the passages they cite (unverified):"}
+          "unsupported": "Not found in the passages they cite (unverified):",
+          "incomplete": "Incomplete, the answer broke off:"}
 
 
 def turn_to_markdown(turn: Turn, labels: dict[str, str] = LABELS) -> str:
@@ -143,6 +146,8 @@ def turn_to_markdown(turn: Turn, labels: dict[str, str] = LABELS) -> str:
         lines += [turn.text.strip() or f"*{L['none']}*", ""]
         if turn.stopped:
             lines += [f"*{L['stopped']}*", ""]
+        if turn.incomplete:
+            lines += [f"*{L['incomplete']} {turn.incomplete}*", ""]
         if turn.unsupported:
             lines += [f"*{L['unsupported']}*", "", *(f"- {u}" for u in turn.unsupported), ""]
         if turn.sources:

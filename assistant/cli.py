@@ -212,7 +212,7 @@ def _answer_json(answer) -> dict:
             "sentences": [{"text": c.text, "citations": list(c.citations), "support": c.support, "score": c.score,
                            "missing": list(c.missing), "corrected_from": list(c.corrected_from) or None}
                           for c in answer.sentences],
-            "constrained": answer.constrained or None,
+            "constrained": answer.constrained or None, "incomplete": answer.incomplete or None,
             "backend": answer.backend, "model": answer.model,
             "timings": {"retrieve_s": t.retrieve_s, "first_token_s": t.first_token_s, "total_s": t.total_s,
                         "tokens_per_s": t.tokens_per_s, "load_s": t.load_s, "verify_s": t.verify_s}}
@@ -241,7 +241,7 @@ def _ask(assistant, args) -> int:
     if args.json:
         print(json.dumps({**_answer_json(answer), **({"notice": notice} if notice else {}),
                           **({"record": str(saved)} if saved else {})}, ensure_ascii=False, indent=2))
-        return 0
+        return 2 if answer.incomplete else 0
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     if not streamed or not answer.found:
@@ -255,6 +255,10 @@ def _ask(assistant, args) -> int:
     if saved:
         sys.stdout.flush()
         print(f"record: {display_path(str(saved))}", file=sys.stderr)
+    if answer.incomplete:
+        sys.stdout.flush()
+        print(f"error: the answer above is incomplete: {answer.incomplete}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -88,3 +88,4 @@ class Answer:
     constrained: str = ""  # the grammar dialect that shaped the text ("llama.cpp", "vllm" ...); "": prompt only
     notice: str = ""  # what the user should know about how it was made (a server that refused the grammar)
     prompt_hash: str = ""  # SHA-256 of the messages sent to the model (assistant/audit.py); "": none sent
+    incomplete: str = ""  # why the answer broke off midway (a server that stalled or closed); "": it did not

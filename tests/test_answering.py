@@ -180,10 +180,16 @@ def test_interrupt_while_the_model_reads_the_prompt_ends_without_text():
     assert result["items"][:-1] == [] and answer.text == "" and not answer.found
 
 
-def test_a_backend_failure_mid_answer_is_raised():
+def test_a_backend_failure_mid_answer_keeps_what_was_shown_and_marks_it_incomplete():
     backend = ScriptedBackend(["Half ", "an answer", " never finished."], fail_at=2)
+    shown, answer, _ = run(backend)
+    assert "".join(shown) == "Half an answer" and answer.text == "Half an answer"
+    assert "told to fail" in answer.incomplete and answer.constrained == ""
+
+
+def test_a_backend_failure_before_any_text_is_raised():
     with pytest.raises(BackendError, match="told to fail"):
-        run(backend)
+        run(ScriptedBackend(["Never ", "shown."], fail_at=0))
 
 
 # ---- prompt and history reach the model

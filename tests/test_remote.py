@@ -98,7 +98,7 @@ def test_silent_server_times_out():
     try:
         backend = RemoteBackend(f"http://127.0.0.1:{srv.getsockname()[1]}/v1", "m", read_timeout_s=1.0,
                                 max_retries=0)
-        with pytest.raises(BackendError, match="timed out"):
+        with pytest.raises(BackendError, match="connected, but no answer came within 1 s"):
             list(backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
     finally:
         stop.set()
@@ -308,3 +308,72 @@ def test_a_web_page_answering_200_is_an_error_naming_it_never_a_refusal(settings
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Breaking:
+    """A real HTTP server on 127.0.0.1 that streams three pieces of an answer, then stalls or closes."""
+
+    def __init__(self, mode: str):
+        import json
+        import time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for word in ["The reading room ", "was closed ", "in May "]:
+                    data = json.dumps({"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                                       "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]})
+                    body = f"data: {data}\n\n".encode()
+                    self.wfile.write(f"{len(body):x}\r\n".encode() + body + b"\r\n")
+                    self.wfile.flush()
+                if mode == "stall":
+                    time.sleep(20)
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.connection.close()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("mode, cause", [("stall", "the answer stalled: nothing came from the server for 2 s"),
+                                         ("close", "closed the connection in the middle of the answer")])
+def test_an_answer_broken_off_midway_is_kept_and_marked_incomplete(settings_for, samples, mode, cause):
+    import json
+
+    server = Breaking(mode)
+    try:
+        backend = RemoteBackend(server.url, "m", read_timeout_s=2, max_retries=0)
+        got = []
+        with pytest.raises(BackendError, match=cause):
+            for piece in backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=16)):
+                got.append(piece)
+        assert got == ["The reading room ", "was closed ", "in May "]
+        env = {"ASSISTANT_EMBEDDING_MODEL": "all-MiniLM-L6-v2", "ASSISTANT_BACKEND": "remote",
+               "ASSISTANT_REMOTE_URL": server.url, "ASSISTANT_REMOTE_MODEL": "m", "ASSISTANT_REMOTE_MAX_RETRIES": "0",
+               "ASSISTANT_REMOTE_READ_TIMEOUT_S": "2", "ASSISTANT_REMOTE_GRAMMAR": "off"}
+        assert run_cli("index", str(samples), env=env).returncode == 0
+        out = run_cli("ask", "When was the reading room closed?", env=env)
+        assert out.returncode == 2
+        assert out.stdout.startswith("The reading room was closed in May")  # what came, shown once
+        assert out.stderr.strip().splitlines()[-1].startswith("error: the answer above is incomplete: remote server")
+        assert cause in out.stderr and "cannot connect" not in out.stderr
+        data = json.loads(run_cli("ask", "--json", "When was the reading room closed?", env=env).stdout)
+        assert data["answer"].startswith("The reading room was closed in May") and cause in data["incomplete"]
+    finally:
+        server.close()

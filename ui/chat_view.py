@@ -141,6 +141,9 @@ class ChatView(QWidget):
         out += self._verification_html(turn)
         if turn.stopped:
             out.append(f"<p class='meta'>{html.escape(self.tr('(stopped before the end)'))}</p>")
+        if turn.incomplete:
+            broke = self.tr("Incomplete, the answer broke off: {0}").format(turn.incomplete)
+            out.append(f"<p class='err'>{html.escape(broke)}</p>")
         if turn.sources:
             heading = self.tr("Sources:") if turn.cited else self.tr(
                 "Retrieved passages (not citations; the model did not cite):")

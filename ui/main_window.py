@@ -456,7 +456,9 @@ class MainWindow(QMainWindow):
         return {"q": self.tr("Q:"), "error": self.tr("Error:"), "none": self.tr("(no answer)"),
                 "stopped": self.tr("(stopped before the end)"), "sources": self.tr("Sources:"),
                 "retrieved": self.tr("Retrieved passages (not citations):"), "page": self.tr("p."),
-                "chat": self.tr("Chat"), "collection": self.tr("Collection:")}
+                "chat": self.tr("Chat"), "collection": self.tr("Collection:"),
+                "unsupported": self.tr("Not found in the passages they cite (unverified):"),
+                "incomplete": self.tr("Incomplete, the answer broke off:")}
 
     def copy_last_answer(self) -> None:
         chat = self.current_chat()

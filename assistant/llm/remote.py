@@ -61,6 +61,7 @@ class RemoteBackend(ChatBackend):
         import openai
 
         fields = self._grammar_fields(options.grammar)
+        shown = 0  # pieces yielded: after the first, a failure is in the middle of the answer
         try:
             try:
                 response = self._create(messages, options, fields)
@@ -75,6 +76,7 @@ class RemoteBackend(ChatBackend):
             finished = False
             for chunk in response:
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                    shown += 1
                     yield chunk.choices[0].delta.content
                 finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
             if not finished:  # llama.cpp's server ends a stream this way when the prompt does not fit
@@ -86,7 +88,9 @@ class RemoteBackend(ChatBackend):
         except BackendError:
             raise
         except Exception as e:
-            raise BackendError(f"remote server {self.url}: {describe_error(e)}") from None
+            _, _, connect_s, read_s, _ = self._client_args
+            raise BackendError(f"remote server {self.url}: "
+                               f"{describe_error(e, midway=shown > 0, connect_s=connect_s, read_s=read_s)}") from None
 
     def _create(self, messages: list[Message], options: GenerationOptions, fields: dict):
         raw = self.client.chat.completions.with_raw_response.create(

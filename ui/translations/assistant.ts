@@ -76,51 +76,56 @@
     </message>
     <message>
         <location filename="../chat_view.py" line="145"/>
+        <source>Incomplete, the answer broke off: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../chat_view.py" line="148"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="146"/>
+        <location filename="../chat_view.py" line="149"/>
         <source>Retrieved passages (not citations; the model did not cite):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="149"/>
+        <location filename="../chat_view.py" line="152"/>
         <source>{0} — p. {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="153"/>
+        <location filename="../chat_view.py" line="156"/>
         <source>(no sentence found in it)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="176"/>
+        <location filename="../chat_view.py" line="179"/>
         <source>Not verified: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="210"/>
+        <location filename="../chat_view.py" line="213"/>
         <source>Unverified: the answer cites no passage, so no sentence could be checked against your documents.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="213"/>
+        <location filename="../chat_view.py" line="216"/>
         <source>Unverified: no sentence was found in the passage it cites. Do not rely on this answer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="216"/>
+        <location filename="../chat_view.py" line="219"/>
         <source>Partly verified: these sentences were not found in the passages they cite, or cite none:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="233"/>
+        <location filename="../chat_view.py" line="236"/>
         <source>Searching the documents and preparing the model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="238"/>
+        <location filename="../chat_view.py" line="241"/>
         <source>Writing the answer… (Esc stops)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -536,42 +541,52 @@ Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="465"/>
+        <location filename="../main_window.py" line="460"/>
+        <source>Not found in the passages they cite (unverified):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="461"/>
+        <source>Incomplete, the answer broke off:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="467"/>
         <source>Answer and sources copied as Markdown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="471"/>
+        <location filename="../main_window.py" line="473"/>
         <source>This chat has no answers to export yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="475"/>
+        <location filename="../main_window.py" line="477"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="475"/>
+        <location filename="../main_window.py" line="477"/>
         <source>JSON with audit records (*.json)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="476"/>
+        <location filename="../main_window.py" line="478"/>
         <source>Export chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="489"/>
+        <location filename="../main_window.py" line="491"/>
         <source>Cannot write {0}: {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="491"/>
+        <location filename="../main_window.py" line="493"/>
         <source>Chat exported to {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="505"/>
+        <location filename="../main_window.py" line="507"/>
         <source>Error: {0}</source>
         <translation type="unfinished"></translation>
     </message>
