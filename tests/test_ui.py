@@ -225,7 +225,9 @@ def test_stop_and_a_crashed_model_process(qtbot, open_window, settings_for, samp
 
     c.answer_piece.connect(kill_once)
     _, crashed = ask_and_wait(qtbot, window, long_question)
-    assert "model process" in crashed.error and window.error_bar.isVisible()
+    # what came before the crash is kept, marked incomplete with the cause, which the error bar shows too
+    assert "model process" in crashed.incomplete and not crashed.error and window.error_bar.isVisible()
+    assert "Incomplete, the answer broke off" in window.chat_view.transcript.toPlainText()
     _, after = ask_and_wait(qtbot, window, QUESTION)
     assert not after.error and after.text
 

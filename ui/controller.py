@@ -301,6 +301,8 @@ class Controller(QObject):
             else:
                 turn = Turn.failed(question, asking.error or self.tr("no answer was produced"))
             chat.turns.append(turn)
+            if turn.incomplete:  # what came is kept in the chat; why it broke off goes in the error bar too
+                self.error.emit(self.tr("The answer broke off: {0}").format(turn.incomplete))
             if not chat.title:
                 chat.title = question[:60]
             self.save_chats(collection, chats)

@@ -158,17 +158,22 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="336"/>
+        <location filename="../controller.py" line="305"/>
+        <source>The answer broke off: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="338"/>
         <source>Create a collection and add documents before searching.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="366"/>
+        <location filename="../controller.py" line="368"/>
         <source>Create a collection and add documents before checking its quality.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="416"/>
+        <location filename="../controller.py" line="418"/>
         <source>Wait for indexing, answering and searching to finish before changing settings.</source>
         <translation type="unfinished"></translation>
     </message>
