@@ -185,15 +185,15 @@ def missing_facts(sentence: str, passage: str, names: bool = True) -> list[str]:
         if m not in months:
             missing.append(next(w for w in _WORD.findall(sentence) if _month(w) == m))
     if names:
-        stems = {fold(w)[:5] for w in _WORD.findall(passage)}
-        missing += [name for name in _names(sentence) if fold(name)[:5] not in stems]
+        missing += unspelled_names(sentence, passage)
     return missing
 
 
-def foreign_names(sentence: str, passage: str) -> list[str]:
-    """Across languages: the sentence's names that the passage does not spell. Not an error (they may be
-    translated), but they are not confirmed either, so they do not anchor the sentence (NATO, World War
-    in an answer about a Finnish town council's minutes)."""
+def unspelled_names(sentence: str, passage: str) -> list[str]:
+    """The sentence's names that the passage does not spell (accent-folded, first five letters). In one
+    language they are missing facts; across languages not an error (they may be translated), but not
+    confirmed either, so they do not anchor the sentence (World War in an answer about a Finnish town
+    council's minutes)."""
     stems = {fold(w)[:5] for w in _WORD.findall(passage)}
     return [name for name in _names(sentence) if fold(name)[:5] not in stems]
 
@@ -240,7 +240,7 @@ def verify(sentences: Sequence[tuple[str, tuple[int, ...]]], given: Sequence[Hit
             names = same_language(text, passage)
             miss = missing_facts(text, passage, names=names)
             score = sem.get(n)
-            floor = ANCHORED_MIN if has_facts(text, names) and (names or not foreign_names(text, passage)) \
+            floor = ANCHORED_MIN if has_facts(text, names) and (names or not unspelled_names(text, passage)) \
                 else SUPPORT_MIN
             return (not miss and (score is None or score >= floor)), miss, score
 
