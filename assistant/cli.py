@@ -175,6 +175,7 @@ def _index(assistant, args) -> int:
         print(f"note: {last.notice}")
     indexed = [o for o in outcomes if o.status == "indexed"]
     skipped = f", skipped {last.count('skipped')}" if last.count("skipped") else ""
+    skipped += f", duplicates {last.count('duplicate')}" if last.count("duplicate") else ""
     print(f"indexed {len(indexed)} file(s) ({sum(o.pages for o in indexed)} pages, "
           f"{sum(o.chunks for o in indexed)} chunks) in {last.elapsed_s:.1f} s; "
           f"unchanged {last.count('unchanged')}, removed {last.count('removed')}, failed {last.count('failed')}"
@@ -186,6 +187,8 @@ def _index(assistant, args) -> int:
             print(f"  removed: {display_path(o.path)}")
         elif o.status == "indexed" and o.reason:
             print(f"  note: {display_path(o.path)}: {o.reason}")
+        elif o.status == "duplicate":
+            print(f"  duplicate: {display_path(o.path)}: {o.reason}")
     if status:
         print(f"nothing was indexed: none of the {len(outcomes)} path(s) given could be read (see above)",
               file=sys.stderr)
@@ -344,10 +347,12 @@ def sources_lines(answer) -> list[str]:
 
 def _search(assistant, args) -> int:
     result = assistant.search(args.question, collection=args.collection, k=args.k)
+    aliases = assistant.aliases(args.collection or assistant.settings.collection)
     if args.json:
         print(json.dumps({
             "question": result.question, "refused": _refusal_json(result.decision),
-            "files": [{"file": f.file, "score": f.score, "pages": list(f.pages)} for f in result.files],
+            "files": [{"file": f.file, "score": f.score, "pages": list(f.pages),
+                       **({"also_at": aliases[f.file]} if f.file in aliases else {})} for f in result.files],
             "pages": [{"file": p.file, "page": p.page, "score": p.score, "passage": p.passage.chunk.text}
                       for p in result.pages],
             "retrieve_s": round(result.seconds, 4), **({"notice": result.notice} if result.notice else {})},
@@ -361,6 +366,8 @@ def _search(assistant, args) -> int:
     for i, p in enumerate(result.pages, 1):
         passage = " ".join(p.passage.chunk.text.split())
         print(f"{i:>2}. {display_path(p.file)}, p. {p.page}  (score {p.score:.3f})")
+        if p.file in aliases:
+            print(f"    (the same file is also at {', '.join(display_path(a) for a in aliases[p.file])})")
         print(f"    {passage[:240] + ('…' if len(passage) > 240 else '')}")
     d = result.decision
     print()
@@ -415,8 +422,9 @@ def _status(assistant, args) -> int:
         health = "ok" if not (c.missing_in_store or c.orphans_in_store or c.pending) else (
             f"MISMATCH: {c.missing_in_store} missing, {c.orphans_in_store} orphan chunks, {c.pending} pending "
             "(run `assistant index` on the collection to repair)")
+        copies = f", {c.duplicates} duplicate(s) indexed once" if c.duplicates else ""
         print(f"collection {c.name}: {c.documents} documents, {c.pages} pages, {c.chunks} chunks, "
-              f"{c.failed} failed; embedding model {c.embed_model} ({c.embed_dim} dims); store check: {health}")
+              f"{c.failed} failed{copies}; embedding model {c.embed_model} ({c.embed_dim} dims); store check: {health}")
         if c.reindex:
             print(f"  {c.reindex}")
     print(f"embedding: {s.embedding_backend} {s.embedding_model}"
@@ -437,7 +445,7 @@ def _collection(assistant, args) -> int:
     files = assistant.files(args.name)
     for rec in sorted(files.values(), key=lambda r: r.path):
         extra = f" ({rec.reason})" if rec.reason else ""
-        print(f"{rec.status:8} {rec.pages:5} pages {rec.chunks:6} chunks  {rec.path}{extra}")
+        print(f"{rec.status:9} {rec.pages:5} pages {rec.chunks:6} chunks  {rec.path}{extra}")
     return 0
 
 

@@ -73,6 +73,7 @@ class CollectionStatus:
     chunking: str = ""  # "tokens/overlap" its chunks were cut with ("": not recorded, an older index)
     index_format: int = INDEX_FORMAT
     reindex: str = ""  # why `assistant index` should index it again ("": its index is current)
+    duplicates: int = 0  # files holding the same content as an indexed one (indexed once, there)
 
 
 def reindex_reason(ledger: Ledger, name: str, chunking: str) -> str:
@@ -103,7 +104,7 @@ def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "") -
     totals = ledger.totals(name)
     common = dict(name=name, embed_model=info.embed_model, embed_dim=info.embed_dim, documents=totals["indexed"],
                   failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"], pending=totals["pending"],
-                  chunking=info.chunking, index_format=info.index_format,
+                  chunking=info.chunking, index_format=info.index_format, duplicates=totals["duplicate"],
                   reindex=reindex_advice(reindex_reason(ledger, name, chunking), name) if chunking else "")
     if store is None:
         return CollectionStatus(**common, store_chunks=totals["chunks"], missing_in_store=0, orphans_in_store=0)

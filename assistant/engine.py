@@ -365,6 +365,10 @@ class Assistant:
     def files(self, name: str) -> dict[str, FileRecord]:
         return self._ledger.files(name)
 
+    def aliases(self, name: str) -> dict[str, list[str]]:
+        """{indexed file: other paths with the same content, indexed once as that file}."""
+        return self._ledger.aliases(name)
+
     def create_collection(self, name: str) -> CollectionInfo:
         """An empty collection, bound to the configured embedding model (loaded here to learn its size)."""
         name = collections.check_name(name)

@@ -24,7 +24,7 @@ from assistant.ledger import FileRecord, Ledger
 from assistant.store import Store
 from indexers.chunking import chunk_pages, make_splitter
 from indexers.files import discover, file_sha256, not_regular, under
-from indexers.pdf import ParseResult, parse_ahead
+from indexers.pdf import parse_ahead
 from indexers.quality import degenerate
 from indexers.records import Chunk, Page
 
@@ -32,7 +32,7 @@ from indexers.records import Chunk, Page
 @dataclass(frozen=True)
 class FileOutcome:
     path: str
-    status: str  # indexed | unchanged | failed | skipped (not a regular file) | removed
+    status: str  # indexed | unchanged | duplicate (same content as a file indexed) | failed | skipped | removed
     reason: str = ""
     pages: int = 0
     chunks: int = 0
@@ -171,8 +171,9 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             store.delete_file(path)
             ledger.remove_file(collection, path)
             yield tally.snapshot(FileOutcome(path, "removed", "file no longer exists"))
+    known = ledger.files(collection)
 
-    to_parse, stats = [], {}
+    to_parse, stats, kept_duplicates = [], {}, []
     for path in found.files:
         try:
             st = os.stat(path)
@@ -184,35 +185,80 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             continue
         stats[path] = st
         rec = known.get(path)
-        if rec and rec.status in ("indexed", "failed") and not again:
+        if rec and rec.status in ("indexed", "failed", "duplicate") and not again:
             same = rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns
             if not same and rec.sha256 == _sha256_or_none(path):
                 ledger.touch(collection, path, st.st_size, st.st_mtime_ns)
                 same = True
+            if same and rec.status == "duplicate":
+                kept_duplicates.append(rec)  # decided below, once the files to parse are known
+                continue
             if same:
                 yield tally.snapshot(FileOutcome(path, "unchanged", rec.reason, rec.pages, rec.chunks,
                                                  rec.empty_pages))
                 continue
         to_parse.append(path)
-    tally.update(to_parse=len(to_parse))
+    for rec in kept_duplicates:  # a copy stays one while the file indexed for it stays as it was
+        of = known.get(rec.alias_of)
+        if of and of.status == "indexed" and of.sha256 == rec.sha256 and rec.alias_of not in to_parse \
+                and os.path.exists(rec.alias_of):
+            yield tally.snapshot(FileOutcome(rec.path, "unchanged", rec.reason, rec.pages))
+        else:
+            to_parse.append(rec.path)
+    order = {p: i for i, p in enumerate(found.files)}
+    to_parse.sort(key=order.__getitem__)
+
+    def failed(path: str, reason: str, sha: str = "", **counts) -> FileOutcome:
+        if path in known:
+            store.delete_file(path)
+        st = stats[path]
+        ledger.mark_failed(collection, FileRecord(path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha,
+                                                  status="failed", reason=reason, pages=0, empty_pages=0, chunks=0))
+        return FileOutcome(path, "failed", reason)
+
+    def duplicate(path: str, of: str, sha: str, pages: int) -> FileOutcome:
+        """`path` holds what `of` holds: recorded as its alias, with no chunks of its own."""
+        if path in known and known[path].status != "duplicate":
+            ledger.mark_pending(collection, path)
+            store.delete_file(path)
+        st, reason = stats[path], f"same content as {of} (indexed once)"
+        ledger.mark_duplicate(collection, FileRecord(path=path, size=st.st_size, mtime_ns=st.st_mtime_ns,
+                                                     sha256=sha, status="duplicate", reason=reason, pages=pages,
+                                                     empty_pages=0, chunks=0, alias_of=of))
+        return FileOutcome(path, "duplicate", reason, pages)
+
+    # Identical content is indexed once: the first path (in the folder's order) unless one is indexed already.
+    # Hashing first keeps that choice the same whatever order the parse workers finish in.
+    first = {r.sha256: p for p, r in known.items()
+             if r.status == "indexed" and r.sha256 and p not in to_parse and os.path.exists(p)}
+    shas: dict[str, str] = {}
+    copies: dict[str, list[str]] = {}
+    parse = []
+    for path in to_parse:
+        try:
+            sha = file_sha256(path)
+        except OSError as e:
+            yield tally.snapshot(failed(path, f"cannot read file: {e.strerror or e}"))
+            continue
+        shas[path] = sha
+        if sha not in first:
+            first[sha] = path
+            parse.append(path)
+        elif first[sha] in shas:
+            copies.setdefault(first[sha], []).append(path)
+        else:
+            yield tally.snapshot(duplicate(path, first[sha], sha, known[first[sha]].pages))
+    tally.update(to_parse=len(parse))
 
     model, splitter = None, None
-    for result in parse_ahead(to_parse, cancel=cancel, workers=options.parse_workers,
+    for result in parse_ahead(parse, cancel=cancel, workers=options.parse_workers,
                               timeout_s=options.parse_timeout_s, max_memory_mb=options.parse_memory_mb):
         parsed = tally.state.parsed + 1
-        st = stats[result.file]
-        try:
-            sha = file_sha256(result.file)
-        except OSError as e:
-            result = ParseResult(result.file, error=f"cannot read file: {e.strerror}")
-            sha = ""
-        base = FileRecord(path=result.file, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha,
-                          status="failed", reason=result.error, pages=0, empty_pages=0, chunks=0)
+        st, sha = stats[result.file], shas[result.file]
         if result.error:
-            if result.file in known:
-                store.delete_file(result.file)
-            ledger.mark_failed(collection, base)
-            yield tally.snapshot(FileOutcome(result.file, "failed", result.error), parsed=parsed)
+            yield tally.snapshot(failed(result.file, result.error, sha), parsed=parsed)
+            for path in copies.get(result.file, ()):
+                yield tally.snapshot(failed(path, f"{result.error} (same content as {result.file})", sha))
             continue
         if model is None:
             model = embedder()
@@ -242,4 +288,6 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         yield tally.snapshot(FileOutcome(result.file, "indexed", note, n_pages, len(chunks), result.empty_pages),
                              parsed=parsed, pages_done=tally.state.pages_done + n_pages,
                              chunks_done=tally.state.chunks_done + len(chunks))
+        for path in copies.get(result.file, ()):
+            yield tally.snapshot(duplicate(path, result.file, sha, n_pages))
     yield tally.snapshot(cancelled=cancel.is_set(), finished=True)

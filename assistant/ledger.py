@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS roots (
 CREATE TABLE IF NOT EXISTS files (
     collection TEXT NOT NULL, path TEXT NOT NULL, size INTEGER, mtime_ns INTEGER, sha256 TEXT,
     status TEXT NOT NULL, reason TEXT DEFAULT '', pages INTEGER DEFAULT 0, empty_pages INTEGER DEFAULT 0,
-    chunks INTEGER DEFAULT 0, updated REAL, PRIMARY KEY (collection, path));
+    chunks INTEGER DEFAULT 0, updated REAL, alias_of TEXT NOT NULL DEFAULT '', PRIMARY KEY (collection, path));
 CREATE TABLE IF NOT EXISTS chunks (
     collection TEXT NOT NULL, path TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (collection, id));
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (collection, path);
@@ -48,14 +48,16 @@ class FileRecord:
     size: int
     mtime_ns: int
     sha256: str
-    status: str  # indexed | failed | pending
+    status: str  # indexed | failed | pending | duplicate (the same content as `alias_of`, indexed once there)
     reason: str
     pages: int
     empty_pages: int
     chunks: int
+    alias_of: str = ""
 
 
 _COLUMNS = "name, embed_model, embed_dim, prefix, chunking, index_format"
+_FILE_COLUMNS = "path, size, mtime_ns, sha256, status, reason, pages, empty_pages, chunks, alias_of"
 
 
 class Ledger:
@@ -66,11 +68,14 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(collections)")}
-        for column, sql in (("chunking", "chunking TEXT NOT NULL DEFAULT ''"),  # ledgers before these were
-                            ("index_format", "index_format INTEGER NOT NULL DEFAULT 1")):  # recorded
-            if column not in columns:
+        file_columns = {r[1] for r in self.db.execute("PRAGMA table_info(files)")}
+        for table, have, column, sql in (  # ledgers from before these were recorded
+                ("collections", columns, "chunking", "chunking TEXT NOT NULL DEFAULT ''"),
+                ("collections", columns, "index_format", "index_format INTEGER NOT NULL DEFAULT 1"),
+                ("files", file_columns, "alias_of", "alias_of TEXT NOT NULL DEFAULT ''")):
+            if column not in have:
                 try:
-                    self.db.execute(f"ALTER TABLE collections ADD COLUMN {sql}")
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {sql}")
                 except sqlite3.OperationalError:  # another process added it first
                     pass
         self.lock = threading.RLock()
@@ -141,8 +146,7 @@ class Ledger:
 
     # files
     def files(self, collection: str) -> dict[str, FileRecord]:
-        rows = self._all("SELECT path, size, mtime_ns, sha256, status, reason, pages, empty_pages, chunks "
-                         "FROM files WHERE collection=?", (collection,))
+        rows = self._all(f"SELECT {_FILE_COLUMNS} FROM files WHERE collection=?", (collection,))
         return {r[0]: FileRecord(*r) for r in rows}
 
     def mark_pending(self, collection: str, path: str) -> None:
@@ -162,6 +166,18 @@ class Ledger:
         self._tx([("DELETE FROM chunks WHERE collection=? AND path=?", (collection, rec.path)),
                   self._upsert_file(collection, rec)])
 
+    def mark_duplicate(self, collection: str, rec: FileRecord) -> None:
+        """`rec.path` holds the same content as `rec.alias_of`, whose chunks stand for both."""
+        self.mark_failed(collection, rec)
+
+    def aliases(self, collection: str) -> dict[str, list[str]]:
+        """{indexed file: the other paths holding the same content}, for files that have any."""
+        out: dict[str, list[str]] = {}
+        for alias, of in self._all("SELECT path, alias_of FROM files WHERE collection=? AND status='duplicate' "
+                                   "ORDER BY path", (collection,)):
+            out.setdefault(of, []).append(alias)
+        return out
+
     def touch(self, collection: str, path: str, size: int, mtime_ns: int) -> None:
         self._tx([("UPDATE files SET size=?, mtime_ns=? WHERE collection=? AND path=?",
                    (size, mtime_ns, collection, path))])
@@ -172,9 +188,9 @@ class Ledger:
 
     @staticmethod
     def _upsert_file(collection: str, r: FileRecord) -> tuple[str, tuple]:
-        return ("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        return (f"INSERT OR REPLACE INTO files (collection, {_FILE_COLUMNS}, updated) VALUES ({'?,' * 11}?)",
                 (collection, r.path, r.size, r.mtime_ns, r.sha256, r.status, r.reason, r.pages,
-                 r.empty_pages, r.chunks, time.time()))
+                 r.empty_pages, r.chunks, r.alias_of, time.time()))
 
     def chunk_ids(self, collection: str) -> set[str]:
         return {r[0] for r in self._all("SELECT id FROM chunks WHERE collection=?", (collection,))}
@@ -182,7 +198,7 @@ class Ledger:
     def totals(self, collection: str) -> dict[str, int]:
         rows = self._all("SELECT status, COUNT(*), COALESCE(SUM(pages),0), COALESCE(SUM(chunks),0) "
                          "FROM files WHERE collection=? GROUP BY status", (collection,))
-        out = {"indexed": 0, "failed": 0, "pending": 0, "pages": 0, "chunks": 0}
+        out = {"indexed": 0, "failed": 0, "pending": 0, "duplicate": 0, "pages": 0, "chunks": 0}
         for status, n, pages, chunks in rows:
             out[status] = n
             if status == "indexed":
