@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("-k", type=int, default=10, help="files and pages considered (default 10)")
     ev.add_argument("--json", action="store_true", help="print one JSON object: summary and every question")
 
+    rp = with_common(sub.add_parser("repair", help="rebuild a collection whose index is damaged, from its PDFs "
+                                    "(the broken files are kept in the data dir's quarantine folder)"))
+    rp.add_argument("--rebuild", action="store_true", help="rebuild even when no damage is found")
+    rp.add_argument("--json", action="store_true", help="print the report as JSON")
+
     st = sub.add_parser("status", help="collections, counts, models, backends, GPU offload")
     st.add_argument("--json", action="store_true")
 
@@ -66,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     colsub = col.add_subparsers(dest="action", required=True)
     d = colsub.add_parser("delete", help="delete a collection's index (never the PDFs)")
     d.add_argument("name")
+    rn = colsub.add_parser("rename", help="rename a collection (its index, chats and records)")
+    rn.add_argument("name")
+    rn.add_argument("new_name")
     fl = colsub.add_parser("files", help="list a collection's files and their state")
     fl.add_argument("name")
 
@@ -120,9 +128,11 @@ def _run(args) -> int:
     from assistant.engine import build_assistant
 
     assistant = build_assistant(settings)
+    for notice in assistant.notices:
+        print(f"note: {notice}", file=sys.stderr)
     try:
         return {"index": _index, "ask": _ask, "search": _search, "eval": _eval, "status": _status,
-                "models": _models, "collection": _collection}[args.command](assistant, args)
+                "repair": _repair, "models": _models, "collection": _collection}[args.command](assistant, args)
     finally:
         assistant.close()
 
@@ -146,11 +156,31 @@ def display_path(path: str) -> str:
         return path
 
 
+def _repair(assistant, args) -> int:
+    names = [args.collection] if args.collection else assistant.collection_names()
+    status = 0
+    for name in names:
+        run = assistant.repair(name, rebuild=args.rebuild)
+        if run is None:
+            print(f"collection '{name}': its index is whole (store check: ok); nothing to repair "
+                  "(`--rebuild` rebuilds it anyway)")
+            continue
+        status = max(status, _report_run(run, args, name))
+    if not names:
+        print("no collections yet: nothing to repair")
+    return status
+
+
 def _index(assistant, args) -> int:
+    return _report_run(assistant.index(args.paths, args.collection), args,
+                       args.collection or assistant.settings.collection)
+
+
+def _report_run(runs, args, collection: str) -> int:
     from tqdm import tqdm
 
     bar, last = None, None
-    for prog in assistant.index(args.paths, args.collection):
+    for prog in runs:
         last = prog
         if bar is None:
             bar = tqdm(total=prog.files_total, unit="file", file=sys.stderr, dynamic_ncols=True,
@@ -167,7 +197,7 @@ def _index(assistant, args) -> int:
     bad = [o for o in outcomes if o.status in ("failed", "skipped")]
     status = 1 if outcomes and len(bad) == len(outcomes) and last.count("removed") == 0 else 0
     if args.json:
-        print(json.dumps({"collection": args.collection or assistant.settings.collection,
+        print(json.dumps({"collection": collection,
                           "notice": last.notice or None, "files": [asdict(o) for o in outcomes], "elapsed_s": round(last.elapsed_s, 3),
                           "pages_per_s": round(last.pages_per_s, 2)}, ensure_ascii=False, indent=2))
         return status
@@ -419,7 +449,8 @@ def _status(assistant, args) -> int:
     if not cols:
         print("collections: none yet (`assistant index PATH` creates 'default')")
     for c in cols:
-        health = "ok" if not (c.missing_in_store or c.orphans_in_store or c.pending) else (
+        health = f"DAMAGED: {c.damaged}; run `assistant repair --collection {c.name}`" if c.damaged else \
+            "ok" if not (c.missing_in_store or c.orphans_in_store or c.pending) else (
             f"MISMATCH: {c.missing_in_store} missing, {c.orphans_in_store} orphan chunks, {c.pending} pending "
             "(run `assistant index` on the collection to repair)")
         copies = f", {c.duplicates} duplicate(s) indexed once" if c.duplicates else ""
@@ -441,6 +472,10 @@ def _collection(assistant, args) -> int:
     if args.action == "delete":
         assistant.delete_collection(args.name)
         print(f"deleted collection '{args.name}' (your PDF files are untouched)")
+        return 0
+    if args.action == "rename":
+        assistant.rename_collection(args.name, args.new_name)
+        print(f"renamed collection '{args.name}' to '{args.new_name}'")
         return 0
     files = assistant.files(args.name)
     for rec in sorted(files.values(), key=lambda r: r.path):

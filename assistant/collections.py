@@ -74,6 +74,7 @@ class CollectionStatus:
     index_format: int = INDEX_FORMAT
     reindex: str = ""  # why `assistant index` should index it again ("": its index is current)
     duplicates: int = 0  # files holding the same content as an indexed one (indexed once, there)
+    damaged: str = ""  # what is wrong with its index ("": nothing found); `assistant repair` rebuilds it
 
 
 def reindex_reason(ledger: Ledger, name: str, chunking: str) -> str:
@@ -96,7 +97,7 @@ def reindex_advice(reason: str, name: str) -> str:
             "indexes every file again") if reason else ""
 
 
-def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "") -> CollectionStatus:
+def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "", damaged: str = "") -> CollectionStatus:
     """The ledger's figures, checked against `store` when one is given (None: the ledger alone, cheap
     enough for a list refreshed often); `chunking` ("tokens/overlap", from the settings) to say whether
     it needs indexing again."""
@@ -105,7 +106,8 @@ def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "") -
     common = dict(name=name, embed_model=info.embed_model, embed_dim=info.embed_dim, documents=totals["indexed"],
                   failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"], pending=totals["pending"],
                   chunking=info.chunking, index_format=info.index_format, duplicates=totals["duplicate"],
-                  reindex=reindex_advice(reindex_reason(ledger, name, chunking), name) if chunking else "")
+                  reindex=reindex_advice(reindex_reason(ledger, name, chunking), name) if chunking else "",
+                  damaged=damaged)
     if store is None:
         return CollectionStatus(**common, store_chunks=totals["chunks"], missing_in_store=0, orphans_in_store=0)
     ledger_ids, store_ids = ledger.chunk_ids(name), store.all_ids()
@@ -114,17 +116,61 @@ def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "") -
 
 
 def rename(data: Path, ledger: Ledger, old: str, new: str) -> None:
+    """`old` is called `new` in Chroma, the chats and the ledger. The change is journalled first, so a run
+    killed midway is finished by the next one (`settle`); the ledger, written last, ends it."""
     new = check_name(new)
     with WriterLock(data):
+        settle_locked(data, ledger)
         existing(ledger, old)
         check_new_name(ledger, new, old)
-        rename_collection(data / "chroma", old, new)
-        ledger.rename_collection(old, new)
+        ledger.begin(old, "rename", new)
+        _carry_out(data, ledger, old, "rename", new)
 
 
 def delete(data: Path, ledger: Ledger, name: str) -> None:
-    """The collection's index and record; the PDFs are never touched."""
+    """The collection's index, chats and record; the PDFs are never touched. Journalled as `rename` is."""
     with WriterLock(data):
+        settle_locked(data, ledger)
         existing(ledger, name)
+        ledger.begin(name, "delete")
+        _carry_out(data, ledger, name, "delete", "")
+
+
+def _carry_out(data: Path, ledger: Ledger, name: str, action: str, arg: str) -> None:
+    """Each step can be done again: what a killed run already did is skipped."""
+    from assistant.chats import ChatStore
+
+    if action == "rename":
+        rename_collection(data / "chroma", name, arg)
+        ChatStore(data).rename(name, arg)
+        ledger.rename_collection(name, arg)
+    elif action == "delete":
         drop_collection(data / "chroma", name)
+        ChatStore(data).delete(name)
         ledger.delete_collection(name)
+
+
+def settle_locked(data: Path, ledger: Ledger) -> list[str]:
+    """Finish the renames and deletes a killed run left midway (the caller holds the writer lock);
+    what was finished, in words. Repairs are finished by `assistant repair` (they need the models)."""
+    done = []
+    for name, action, arg in ledger.journal():
+        if action in ("rename", "delete"):
+            _carry_out(data, ledger, name, action, arg)
+            done.append(f"the interrupted {action} of collection '{name}'"
+                        + (f" to '{arg}'" if arg else "") + " was finished")
+    return done
+
+
+def settle(data: Path, ledger: Ledger) -> list[str]:
+    """`settle_locked` when there is anything to finish and no other process is writing (that one
+    finishes it); cheap when there is nothing."""
+    from assistant.errors import IndexLockedError
+
+    if not any(action in ("rename", "delete") for _, action, _ in ledger.journal()):
+        return []
+    try:
+        with WriterLock(data):
+            return settle_locked(data, ledger)
+    except IndexLockedError:
+        return []

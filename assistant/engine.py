@@ -15,12 +15,18 @@ import time
 from dataclasses import fields
 from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
-from assistant import __version__, collections, models
+from assistant import __version__, collections, models, repair
 from assistant.answering import answer_stream
 from assistant.audit import HashCache, build_record
 from assistant.collections import CollectionStatus
 from assistant.embedding import Embedder, RemoteEmbedder, SentenceTransformerEmbedder, prefix_scheme_for
-from assistant.errors import AssistantError, BackendError, ConfigError, EmbeddingMismatchError
+from assistant.errors import (
+    AssistantError,
+    BackendError,
+    ConfigError,
+    EmbeddingMismatchError,
+    StoreDamagedError,
+)
 from assistant.evaluation import (
     OFF_TOPIC,
     Scored,
@@ -40,7 +46,7 @@ from assistant.refusal import Calibration, Refusal, calibrate
 from assistant.retrieval import LEXICAL_WEIGHT, Retriever
 from assistant.search import SearchResult, search
 from assistant.settings import PER_QUESTION, Settings
-from assistant.store import Store, WriterLock
+from assistant.store import Store, WriterLock, writer_killed
 from assistant.types import Answer
 
 __all__ = ["Assistant", "CollectionStatus", "FileOutcome", "FileRecord", "Progress", "Scored", "SearchResult",
@@ -131,6 +137,22 @@ class Assistant:
         self._ledger, self._registry = ledger, registry
         self._embedders, self._chat = embedders, chat
         self.follow_collection_model = follow_collection_model
+        # renames and deletes a killed run left midway are finished before anything reads the collections
+        self.notices = collections.settle(self.data, ledger)
+        self._checked_after_kill = False
+
+    def _after_kill(self) -> None:
+        """Once per process, when the last writer was killed: every collection is queried in a child
+        process, and a damaged one is recorded as such (assistant/repair.py)."""
+        if self._checked_after_kill or not writer_killed(self.data):
+            self._checked_after_kill = True
+            return
+        try:
+            with WriterLock(self.data):
+                repair.probe_all(self.data, self._ledger, self.collection_names())
+        except AssistantError:
+            return  # a writer started meanwhile: it checks
+        self._checked_after_kill = True
 
     # ---- parts (loaded on first use)
     def store(self, collection: str) -> Store:
@@ -138,6 +160,12 @@ class Assistant:
 
     def embedder(self, model: str | None = None) -> Embedder:
         return self._embedders.get(model or self.settings.embedding_model)
+
+    def warm(self, collection: str = "") -> Embedder:
+        """Load the embedding model that `collection` is searched with (the configured one for a new
+        collection or none) ahead of the first question, so that it does not wait; creates nothing."""
+        info = self._ledger.collection(collection) if collection else None
+        return self.embedder(info.embed_model if info is not None and self.follow_collection_model else None)
 
     def backend(self) -> ChatBackend:
         return self._chat.get()
@@ -175,11 +203,16 @@ class Assistant:
 
     # ---- indexing
     def index(self, paths: Iterable[str], collection: str | None = None,
-              cancel: threading.Event | None = None) -> Iterator[Progress]:
-        """Generator of indexing Progress snapshots; holds the writer lock for its whole run."""
+              cancel: threading.Event | None = None, rebuild: str = "") -> Iterator[Progress]:
+        """Generator of indexing Progress snapshots; holds the writer lock for its whole run. A damaged
+        collection (or one given a `rebuild` reason) is rebuilt from its PDFs first (assistant/repair.py)."""
         name = collections.check_name(collection or self.settings.collection)
         s = self.settings
-        with WriterLock(self.data):
+        with WriterLock(self.data) as lock:
+            collections.settle_locked(self.data, self._ledger)
+            if lock.after_kill:
+                repair.probe_all(self.data, self._ledger, self.collection_names())
+                self._checked_after_kill = True
             paths = list(paths) or self._ledger.roots(name)
             if not paths:
                 raise ConfigError(f"collection '{name}' has no folders yet: give one, "
@@ -192,13 +225,30 @@ class Assistant:
                                    parse_workers=s.parse_workers)
             again = collections.reindex_reason(self._ledger, name, self._chunking()) if info else ""
             again = f"{again}: every file of '{name}' is indexed again" if again else ""
+            broken = (rebuild or repair.problem(self.data, self._ledger, name)) if info else ""
+            # a rebuild forgets the files' records, so each is indexed again, and a killed one goes on
+            notice = repair.begin(self.data, self._ledger, name, broken) if broken else ""
             last = None
             for last in run_index(paths, ledger=self._ledger, store=self.store(name),
-                                  embedder=lambda: self._collection_embedder(name),
-                                  collection=name, options=options, cancel=cancel, again=again):
+                                  embedder=lambda: self._collection_embedder(name), collection=name,
+                                  options=options, cancel=cancel, again="" if broken else again, notice=notice):
                 yield last
             if last is not None and not last.cancelled and self._ledger.collection(name) is not None:
                 self._ledger.set_layout(name, self._chunking(), INDEX_FORMAT)
+                repair.end(self._ledger, name)
+
+    def repair(self, collection: str | None = None, rebuild: bool = False,
+               cancel: threading.Event | None = None) -> Iterator[Progress] | None:
+        """Rebuild `collection` from its PDFs when its index is damaged (or always, with `rebuild`):
+        the indexing run's Progress, or None when there is nothing to repair."""
+        name = self._existing(collection, readable=False)
+        why = repair.problem(self.data, self._ledger, name) or ("a rebuild was asked for" if rebuild else "")
+        return self.index([], name, cancel=cancel, rebuild=why) if why else None
+
+    def damage(self, name: str) -> str:
+        """What is wrong with `name`'s index ("" when nothing is)."""
+        self._after_kill()
+        return repair.problem(self.data, self._ledger, name)
 
     def _chunking(self) -> str:
         return f"{self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}"
@@ -249,11 +299,15 @@ class Assistant:
         return build_record(answer, collection=name, settings=dataclasses.asdict(s), language_model=language_model,
                             embedding_model=embedding_model, file_hashes=hashes, version=__version__)
 
-    def _existing(self, collection: str | None) -> str:
+    def _existing(self, collection: str | None, readable: bool = True) -> str:
+        """`collection`'s name; ConfigError when there is none, StoreDamagedError (with the command that
+        mends it) when its index is damaged and `readable` is asked for."""
         name = collections.check_name(collection or self.settings.collection)
         if self._ledger.collection(name) is None:
             raise ConfigError(f"collection '{name}' does not exist: index documents first with "
                               f"`assistant index PATH --collection {name}`")
+        if readable and (why := self.damage(name)):
+            raise StoreDamagedError(repair.advice(name, why))
         return name
 
     def _retrieval(self, name: str) -> tuple[Retriever, Refusal]:
@@ -351,7 +405,9 @@ class Assistant:
     def collection_status(self, name: str, check: bool = True) -> CollectionStatus:
         """`check`: compare the ledger with the store (slower); without, the ledger's figures only."""
         collections.existing(self._ledger, name)
-        return collections.status(self._ledger, self.store(name) if check else None, name, self._chunking())
+        damaged = self.damage(name) if check else ""
+        return collections.status(self._ledger, self.store(name) if check and not damaged else None, name,
+                                  self._chunking(), damaged=damaged)
 
     def collection_model(self, name: str) -> str:
         """The embedding model that built `name` ("" before its first file)."""

@@ -41,3 +41,7 @@ class DownloadError(AssistantError):
 
 class BusyError(AssistantError):
     """The request would disturb work in progress (indexing, an answer being written)."""
+
+
+class StoreDamagedError(AssistantError):
+    """A collection's vector index is damaged (truncated or missing files); `assistant repair` rebuilds it."""

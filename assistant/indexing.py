@@ -147,11 +147,12 @@ def recover(ledger: Ledger, store: Store, collection: str) -> int:
 def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: Callable[[], Embedder],
               collection: str,
               options: IndexOptions = IndexOptions(), cancel: threading.Event | None = None,
-              again: str = "") -> Iterator[Progress]:
+              again: str = "", notice: str = "") -> Iterator[Progress]:
     """Index `paths` into `collection`, yielding Progress after every file. The caller holds the lock.
 
     `embedder` is called only when a file needs embedding, so a re-scan of unchanged files loads no model.
-    `again`: a reason to index unchanged files too (the chunking changed); it is the run's notice.
+    `again`: a reason to index unchanged files too (the chunking changed); it is the run's notice, as
+    `notice` is (said once, e.g. that a damaged index is being rebuilt).
     """
     cancel = cancel or threading.Event()
     recover(ledger, store, collection)
@@ -163,7 +164,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         tally.outcomes.append(FileOutcome(path, "failed", "no such file or folder"))
     for path, why in found.skipped:
         tally.outcomes.append(FileOutcome(path, "skipped", why))
-    tally.update(files_done=len(found.missing) + len(found.skipped), notice=again)
+    tally.update(files_done=len(found.missing) + len(found.skipped), notice=notice or again)
 
     present = set(found.files)
     for path in known:

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS chunks (
     collection TEXT NOT NULL, path TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (collection, id));
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (collection, path);
+CREATE TABLE IF NOT EXISTS journal (
+    collection TEXT PRIMARY KEY, action TEXT NOT NULL, arg TEXT NOT NULL DEFAULT '', started REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS calibration (
     collection TEXT PRIMARY KEY, embed_model TEXT NOT NULL, chunks INTEGER NOT NULL, data TEXT NOT NULL,
     created REAL NOT NULL);
@@ -122,10 +124,29 @@ class Ledger:
                ("chunks", "collection"), ("calibration", "collection"))
 
     def delete_collection(self, name: str) -> None:
-        self._tx([(f"DELETE FROM {t} WHERE {c}=?", (name,)) for t, c in self._TABLES])
+        """Everything recorded of `name`, with its journal entry (the delete is then complete)."""
+        self._tx([(f"DELETE FROM {t} WHERE {c}=?", (name,)) for t, c in self._TABLES + (("journal", "collection"),)])
 
     def rename_collection(self, old: str, new: str) -> None:
-        self._tx([(f"UPDATE {t} SET {c}=? WHERE {c}=?", (new, old)) for t, c in self._TABLES])
+        """`old`'s records under `new`; its journal entry goes (the rename is then complete)."""
+        self._tx([(f"UPDATE {t} SET {c}=? WHERE {c}=?", (new, old)) for t, c in self._TABLES]
+                 + [("DELETE FROM journal WHERE collection=?", (old,))])
+
+    def forget_files(self, name: str) -> None:
+        """`name`'s file and chunk records, to index every file again (a rebuild); its folders stay."""
+        self._tx([("DELETE FROM chunks WHERE collection=?", (name,)), ("DELETE FROM files WHERE collection=?", (name,))])
+
+    # the journal: a change to a collection that spans Chroma, the chats and this ledger is written here
+    # first, so that a run killed midway is finished by the next one (collections.settle)
+    def begin(self, collection: str, action: str, arg: str = "") -> None:
+        self._tx([("INSERT OR REPLACE INTO journal VALUES (?,?,?,?)", (collection, action, arg, time.time()))])
+
+    def end(self, collection: str) -> None:
+        self._tx([("DELETE FROM journal WHERE collection=?", (collection,))])
+
+    def journal(self) -> list[tuple[str, str, str]]:
+        """(collection, action, arg) of each change not finished: rename (arg: the new name), delete, repair."""
+        return [tuple(r) for r in self._all("SELECT collection, action, arg FROM journal ORDER BY started")]
 
     # calibration of the refusal decision (assistant/refusal.py), as JSON
     def calibration(self, collection: str) -> tuple[str, int, str] | None:

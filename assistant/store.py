@@ -180,6 +180,7 @@ class WriterLock:
     def __init__(self, data_dir: Path):
         self.path = data_dir / "writer.lock"
         self.fh = None
+        self.after_kill = ""  # the last holder's "pid N" when it never let go (killed or crashed)
 
     def __enter__(self) -> "WriterLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,6 +195,8 @@ class WriterLock:
                 f"another assistant process ({holder}) is writing to {self.path.parent}; wait for it to "
                 "finish or stop it, then run again") from None
         fh.seek(0)
+        self.after_kill = fh.read().strip()
+        fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()}")
         fh.flush()
@@ -207,6 +210,21 @@ class WriterLock:
             _unlock(self.fh)
             self.fh.close()
             self.fh = None
+
+
+def writer_killed(data_dir: Path) -> bool:
+    """Whether the last writer of `data_dir` never let go of its lock (killed, or crashed) and no process
+    writes now: its index may be half-written."""
+    path = data_dir / "writer.lock"
+    try:
+        if not path.read_text().strip():
+            return False
+        with open(path, "a+") as fh:
+            _lock(fh)
+            _unlock(fh)
+        return True
+    except OSError:
+        return False
 
 
 def _lock(fh) -> None:
