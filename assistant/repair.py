@@ -56,6 +56,9 @@ def probe_all(data: Path, ledger: Ledger, names: list[str]) -> dict[str, str]:
     for name in names:
         if journalled(ledger, name):
             continue
+        written = [s for s in store_check.segments(data / "chroma", _names(name)) if (s.folder / "header.bin").exists()]
+        if not written and not store_check.check(data / "chroma", _names(name)):
+            continue  # its vectors are all in Chroma's SQLite write-ahead log, which a kill cannot tear
         why = store_check.check(data / "chroma", _names(name)) or store_check.probe(data / "chroma", _names(name))
         if why:
             ledger.begin(name, DAMAGED, why)

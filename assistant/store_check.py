@@ -32,11 +32,12 @@ class Segment:
 
 
 def segments(chroma_dir: Path, names: Sequence[str]) -> list[Segment]:
-    """The vector segments of these Chroma collections, read from chroma.sqlite3 (read-only)."""
+    """The vector segments of these Chroma collections, read from chroma.sqlite3 (only read, but opened for
+    writing: after a kill, SQLite rolls back the hot journal a killed writer left, as Chroma's own open does)."""
     db_path = chroma_dir / "chroma.sqlite3"
     if not db_path.is_file() or not names:
         return []
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    db = sqlite3.connect(str(db_path), timeout=30)
     try:
         marks = ",".join("?" * len(names))
         rows = db.execute(
@@ -109,7 +110,11 @@ def _walk(path: Path, count: int, per_level: int, max_level: int) -> str:
 
 def check(chroma_dir: Path, names: Sequence[str], walk_links: bool = True) -> str:
     """The first problem found in these Chroma collections' files, named ("" when none)."""
-    for segment in segments(chroma_dir, names):
+    try:
+        found = segments(chroma_dir, names)
+    except sqlite3.Error as e:
+        return f"chroma.sqlite3 cannot be read ({e})"
+    for segment in found:
         problem = damage(segment, walk_links)
         if problem:
             return problem
