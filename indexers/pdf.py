@@ -7,6 +7,7 @@ memory or kills its worker is reported with a reason and the batch goes on.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import queue
@@ -55,6 +56,9 @@ def extract(path: str) -> ParseResult:
     import pypdf
     from pypdf.errors import FileNotDecryptedError, PyPdfError
 
+    watch = _Repairs()
+    log = logging.getLogger("pypdf")
+    log.addHandler(watch)
     try:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted:
@@ -72,6 +76,8 @@ def extract(path: str) -> ParseResult:
                 empty += 1
                 has_images = has_images or bool(_page_images(page))
         if not pages:
+            if watch.too_deep:  # pypdf read on past an object nested too deeply, without what it held
+                return ParseResult(path, error=TOO_DEEP)
             if not reader.pages:
                 return ParseResult(path, error="no pages")
             kind = "image-only (scanned)" if has_images else "no text layer"
@@ -80,16 +86,63 @@ def extract(path: str) -> ParseResult:
     except FileNotDecryptedError:
         return ParseResult(path, error="encrypted (password protected); save a decrypted copy")
     except MemoryError:
-        return ParseResult(path, error="too large: parsing exceeded the memory limit")
+        return ParseResult(path, error=TOO_BIG)
     except RecursionError:
-        return ParseResult(path, error="broken: structure nested too deeply")
+        return ParseResult(path, error=TOO_DEEP)
     except PyPdfError as e:
-        name = type(e).__name__
-        if name == "LimitReachedError":
-            return ParseResult(path, error=f"too large: {e}")
-        return ParseResult(path, error=f"broken PDF: {_one_line(e)}")
+        cause = _root_cause(e)  # pypdf wraps these in a bare "Error reading PDF file."
+        if cause is not None:
+            return ParseResult(path, error=TOO_DEEP if cause is RecursionError else TOO_BIG)
+        if type(e).__name__ == "LimitReachedError":
+            return ParseResult(path, error=_limit_reason(_one_line(e)))
+        return ParseResult(path, error=_broken(_one_line(e)))
     except Exception as e:  # pypdf raises many kinds on malformed input
-        return ParseResult(path, error=f"broken PDF: {type(e).__name__}: {_one_line(e)}")
+        return ParseResult(path, error=_broken(f"{type(e).__name__}: {_one_line(e)}"))
+    finally:
+        log.removeHandler(watch)
+
+
+TOO_BIG = "too large: parsing exceeded the memory limit"
+TOO_DEEP = "broken PDF: objects nested too deeply to read (a malformed or malicious file)"
+
+
+class _Repairs(logging.Handler):
+    """Watches pypdf's warnings while it reads one file: it turns an object nested too deeply into a
+    warning and reads on without it, which would otherwise look like a page with no text layer."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.too_deep = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.too_deep and _root_cause(sys.exc_info()[1]) is RecursionError:
+            self.too_deep = True
+
+
+def _root_cause(e: BaseException | None) -> type | None:
+    """RecursionError or MemoryError when one of them is behind `e`, else None."""
+    seen = 0
+    while e is not None and seen < 50:
+        if isinstance(e, (RecursionError, MemoryError)):
+            return RecursionError if isinstance(e, RecursionError) else MemoryError
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return None
+
+
+def _broken(detail: str) -> str:
+    return f"broken PDF: {detail} (damaged or incomplete; download or export it again)"
+
+
+def _limit_reason(message: str) -> str:
+    """pypdf's LimitReachedError covers decompression bombs, cycles and depth limits: say which."""
+    low = message.lower()
+    if "decompress" in low:
+        return "too large: a compressed stream inflates past the safety limit (a decompression bomb?)"
+    if "cycle" in low or "loop" in low:
+        return _broken(message)
+    if "depth" in low:
+        return f"{TOO_DEEP}: {message}"
+    return f"too large: {message}"
 
 
 def _page_images(page) -> list:
@@ -104,9 +157,9 @@ def _one_line(e: BaseException) -> str:
 
 
 def _worker(conn: Connection, max_mb: int) -> None:
-    import logging
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings about repaired files are noise here
+    log = logging.getLogger("pypdf")  # its warnings about repaired files are noise here; extract watches them
+    log.propagate = False
+    log.addHandler(logging.NullHandler())
     _limit_memory(max_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the parent, which then ends the workers
     parent = mp.parent_process()
@@ -120,7 +173,7 @@ def _worker(conn: Connection, max_mb: int) -> None:
             try:
                 result = extract(path)
             except MemoryError:
-                result = ParseResult(path, error="too large: parsing exceeded the memory limit")
+                result = ParseResult(path, error=TOO_BIG)
             try:
                 conn.send(result)
             except MemoryError:  # pragma: no cover

@@ -7,6 +7,8 @@ import re
 import zlib
 
 _RUN = re.compile(r"([^\W_])\1{19,}")  # a letter or digit 20 times in a row
+_WORD = re.compile(r"[^\W_]{100,}")  # 100 letters or digits without a space, hyphen or punctuation
+_SPACED = "\u0e00"  # scripts before Thai write spaces between words; Thai, CJK and others do not
 
 
 def degenerate(text: str) -> str:
@@ -24,4 +26,8 @@ def degenerate(text: str) -> str:
         return "the same few characters repeated"
     if len(stripped) >= 60 and len(set(stripped)) <= 3:
         return "the same few characters repeated"
+    if sum(len(w) for w in _WORD.findall(text) if max(w) < _SPACED) > len(stripped) / 2:
+        # no word is this long: a code, a blob, or text that lost its spaces; an embedder reads such a
+        # run as one unknown token, and a few hundred equal vectors hide every other passage in the index
+        return "an unbroken 'word' of over 100 letters"
     return ""
