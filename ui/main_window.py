@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDateTime, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         self._documents_refreshed = 0.0
         self._pending = ""  # a collection being created
         self.quality_dialog = None
+        self._warming_started = False  # the embedding model begins to load once the window shows
         self.setWindowTitle(self.tr("Archive Assistant"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         c.search_finished.connect(self._on_search_finished)
         c.error.connect(self.show_error)
         c.busy_changed.connect(self._update_actions)
+        c.warm_finished.connect(self._on_warm_finished)
         self.refresh_collections()
 
     # ---- layout
@@ -139,7 +141,7 @@ class MainWindow(QMainWindow):
         self.chat_view.copy_requested.connect(self.copy_last_answer)
 
         self.search_view = SearchView()
-        self.search_view.search_requested.connect(self.controller.search)
+        self.search_view.search_requested.connect(self.search)
         self.search_view.result_activated.connect(self.viewer_show)
 
         self.documents = QTreeWidget()
@@ -240,6 +242,8 @@ class MainWindow(QMainWindow):
                 + "</p>")
         self.refresh_documents()
         self._update_actions()
+        if name and self._warming_started:  # its embedding model may differ from the one loaded
+            self.controller.warm(name)
 
     def refresh_documents(self) -> None:
         self.documents.clear()
@@ -379,7 +383,20 @@ class MainWindow(QMainWindow):
 
     def ask(self, question: str) -> None:
         self.error_bar.hide()
+        self._say_if_loading()
         self.controller.ask(question)
+
+    def _say_if_loading(self) -> None:
+        """A question asked before the embedding model has loaded waits for it: the status bar says why."""
+        if self.controller.loading_model():
+            self.statusBar().showMessage(self._loading_text())
+
+    def _loading_text(self) -> str:
+        return self.tr("Loading the embedding model…")
+
+    def _on_warm_finished(self) -> None:
+        if self.statusBar().currentMessage() == self._loading_text():
+            self.statusBar().clearMessage()
 
     def _on_answer_started(self, collection: str, question: str) -> None:
         self.chat_view.begin_answer(question)
@@ -424,6 +441,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.search_view)
         self.search_view.query.setFocus()
         self.search_view.query.selectAll()
+
+    def search(self, question: str) -> None:
+        self._say_if_loading()
+        self.controller.search(question)
 
     def _on_search_started(self, collection: str, question: str) -> None:
         if collection == self.collection:
@@ -535,6 +556,16 @@ class MainWindow(QMainWindow):
         if paths:
             event.acceptProposedAction()
             self.add_paths(paths)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._warming_started:  # the model loads while the user reads the window, not at the question
+            self._warming_started = True
+            QTimer.singleShot(0, self, self._start_warming)
+
+    def _start_warming(self) -> None:
+        if self.isVisible():
+            self.controller.warm(self.collection)
 
     def closeEvent(self, event) -> None:
         self.controller.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import queue
+import socket
+import threading
 from typing import Iterator
 
 from assistant.errors import BackendError, ConfigError
@@ -15,6 +18,29 @@ GRAMMAR_FIELDS = {
     "vllm-legacy": lambda g: {"guided_grammar": g},  # older vLLM
 }
 GRAMMAR_MODES = ("auto", "off", *GRAMMAR_FIELDS)
+_END, _ABANDONED = object(), object()
+
+
+class _Request:
+    """One answer in flight: its pieces cross from the thread that reads them, and `abandon` ends the
+    stream at once, whatever that read is waiting for."""
+
+    def __init__(self) -> None:
+        self.items: queue.Queue = queue.Queue()
+        self.abandoned = threading.Event()
+        self.response = None  # the HTTP response while its body is read
+
+    def abandon(self) -> None:
+        self.abandoned.set()
+        self.items.put(_ABANDONED)
+        response = self.response  # before the headers came there is no socket to shut
+        stream = response.extensions.get("network_stream") if response is not None else None
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            try:  # wakes the read, and the server sees the client go
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also under TLS
+            except OSError:
+                pass  # already closed
 
 
 class RemoteBackend(ChatBackend):
@@ -42,6 +68,7 @@ class RemoteBackend(ChatBackend):
         self._grammar_mode = grammar_mode
         self.grammar = "" if grammar_mode == "off" else (grammar_mode if grammar_mode != "auto" else "")
         self.notice = ""
+        self._requests: set[_Request] = set()
 
     def _grammar_fields(self, grammar: str | None) -> dict:
         if not grammar or self._grammar_mode == "off":
@@ -58,6 +85,46 @@ class RemoteBackend(ChatBackend):
         return "vllm" if "vllm" in owners else "llama.cpp"
 
     def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+        """Read on a thread of its own, so that `interrupt` (Stop) ends the answer at once, also while the
+        server has sent nothing yet (the read would otherwise wait out remote_read_timeout_s)."""
+        request = _Request()
+        self._requests.add(request)
+        threading.Thread(target=self._read, args=(messages, options, request), daemon=True).start()
+        ended = False  # read to its end or its error
+        try:
+            while (item := request.items.get()) is not _ABANDONED:
+                ended = item is _END or isinstance(item, BaseException)
+                if item is _END:
+                    return
+                if ended:
+                    raise item
+                yield item
+        finally:
+            self._requests.discard(request)
+            if not ended:
+                request.abandon()  # closed early (Stop after a piece), or interrupted
+
+    def interrupt(self) -> None:
+        """Stop, from another thread: each answer in flight ends now, as a stopped one, with or without
+        pieces; its reading thread ends at the next piece or error, and does not touch the next answer."""
+        for request in list(self._requests):
+            request.abandon()
+
+    def close(self) -> None:
+        self.interrupt()
+        self.client.close()
+
+    def _read(self, messages: list[Message], options: GenerationOptions, request: _Request) -> None:
+        try:
+            for piece in self._pieces(messages, options, request):
+                if request.abandoned.is_set():
+                    return
+                request.items.put(piece)
+            request.items.put(_END)
+        except BaseException as e:  # raised where the answer is read
+            request.items.put(e)
+
+    def _pieces(self, messages: list[Message], options: GenerationOptions, request: _Request) -> Iterator[str]:
         import openai
 
         fields = self._grammar_fields(options.grammar)
@@ -74,11 +141,20 @@ class RemoteBackend(ChatBackend):
                 self.grammar = ""
                 response = self._create(messages, options, {})
             finished = False
-            for chunk in response:
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    shown += 1
-                    yield chunk.choices[0].delta.content
-                finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
+            request.response = response.response
+            try:
+                if request.abandoned.is_set():  # Stop came with the headers: not a byte more is read
+                    return
+                for chunk in response:
+                    if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                        shown += 1
+                        yield chunk.choices[0].delta.content
+                    finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
+            finally:
+                request.response = None
+                response.close()
+            if request.abandoned.is_set():
+                return
             if not finished:  # llama.cpp's server ends a stream this way when the prompt does not fit
                 self.client.close()  # and leaves its connection unusable: start a fresh pool
                 self.client = make_client(*self._client_args)
