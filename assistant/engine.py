@@ -15,7 +15,7 @@ import time
 from dataclasses import fields
 from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
-from assistant import __version__, collections, models, repair
+from assistant import __version__, collections, models, repair, storage
 from assistant.answering import answer_stream
 from assistant.audit import HashCache, build_record
 from assistant.collections import CollectionStatus
@@ -25,6 +25,7 @@ from assistant.errors import (
     BackendError,
     ConfigError,
     EmbeddingMismatchError,
+    StorageError,
     StoreDamagedError,
 )
 from assistant.evaluation import (
@@ -229,10 +230,17 @@ class Assistant:
             # a rebuild forgets the files' records, so each is indexed again, and a killed one goes on
             notice = repair.begin(self.data, self._ledger, name, broken) if broken else ""
             last = None
-            for last in run_index(paths, ledger=self._ledger, store=self.store(name),
-                                  embedder=lambda: self._collection_embedder(name), collection=name,
-                                  options=options, cancel=cancel, again="" if broken else again, notice=notice):
-                yield last
+            try:
+                for last in run_index(paths, ledger=self._ledger, store=self.store(name),
+                                      embedder=lambda: self._collection_embedder(name), collection=name,
+                                      options=options, cancel=cancel, again="" if broken else again, notice=notice):
+                    yield last
+            except AssistantError:
+                raise
+            except Exception as e:  # a full disk or a read-only data dir, said so; anything else as it is
+                if why := storage.problem(e, self.data):
+                    raise StorageError(why) from None
+                raise
             if last is not None and not last.cancelled and self._ledger.collection(name) is not None:
                 self._ledger.set_layout(name, self._chunking(), INDEX_FORMAT)
                 repair.end(self._ledger, name)

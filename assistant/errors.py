@@ -45,3 +45,7 @@ class BusyError(AssistantError):
 
 class StoreDamagedError(AssistantError):
     """A collection's vector index is damaged (truncated or missing files); `assistant repair` rebuilds it."""
+
+
+class StorageError(AssistantError):
+    """The data dir cannot be written: its disk is full, or it is read-only."""

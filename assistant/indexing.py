@@ -128,6 +128,22 @@ def page_means(chunks: Sequence[Chunk], vectors: np.ndarray) -> tuple[list[int],
     return numbers, sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
+def stored_once(chunks: Sequence[Chunk]) -> tuple[list[Chunk], list[tuple[Chunk, Chunk]]]:
+    """A file's chunks with each text kept once (spacing aside), and the (repeat, first) pairs left out.
+    Hundreds of equal passages (a form page, "this page intentionally left blank") give equal vectors, and
+    the vector index's graph then leads every query into them: the rest of the collection is not found."""
+    first: dict[str, Chunk] = {}
+    kept, repeats = [], []
+    for c in chunks:
+        key = " ".join(c.text.split())
+        if key in first:
+            repeats.append((c, first[key]))
+        else:
+            first[key] = c
+            kept.append(c)
+    return kept, repeats
+
+
 def _sha256_or_none(path: str) -> str | None:
     try:
         return file_sha256(path)
@@ -268,7 +284,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         chunks = chunk_pages(result.pages, sha, splitter)
         flags = [degenerate(c.text) for c in chunks]
         junk = [(c, why) for c, why in zip(chunks, flags) if why]
-        chunks = [c for c, why in zip(chunks, flags) if not why]
+        chunks, repeats = stored_once([c for c, why in zip(chunks, flags) if not why])
         opening = opening_text(result.pages, chunks)
         vectors = model.embed_documents([c.text for c in chunks] + [opening] * bool(opening))
         pages, page_vectors = page_means(chunks, vectors[:len(chunks)])
@@ -281,6 +297,9 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         if junk:
             notes.append(f"{len(junk)} passage(s) of degenerate text left out ({junk[0][1]}, "
                          f"first on p. {junk[0][0].page})")
+        if repeats:
+            notes.append(f"{len(repeats)} repeated passage(s) stored once (the same text as p. "
+                         f"{repeats[0][1].page}, first repeated on p. {repeats[0][0].page})")
         note = "; ".join(notes)
         rec = FileRecord(path=result.file, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha,
                          status="indexed", reason=note, pages=n_pages, empty_pages=result.empty_pages,

@@ -64,11 +64,20 @@ _FILE_COLUMNS = "path, size, mtime_ns, sha256, status, reason, pages, empty_page
 
 class Ledger:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.OperationalError) as e:
+            from assistant import storage
+            from assistant.errors import StorageError
+
+            why = storage.problem(e, path.parent)
+            if why:
+                raise StorageError(why) from None
+            raise
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(collections)")}
         file_columns = {r[1] for r in self.db.execute("PRAGMA table_info(files)")}
         for table, have, column, sql in (  # ledgers from before these were recorded
@@ -93,7 +102,8 @@ class Ledger:
                     self.db.execute(sql, args)
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 raise
 
     def _all(self, sql: str, args: tuple = ()) -> list:

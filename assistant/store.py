@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -47,15 +48,32 @@ def opening_id(file: str) -> str:
     return f"o:{file}"
 
 
+_CLIENT_LOCK = threading.Lock()
+
+
 def chroma_client(path: Path):
-    """The one place a Chroma client is made: embedded, persistent, telemetry off."""
+    """The one place a Chroma client is made: embedded, persistent, telemetry off. One at a time: two
+    threads making a client for the same path at once fail in Chroma ("Could not connect to tenant")."""
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path),
-                                     settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
+    with _CLIENT_LOCK:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path),
+                                             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
+        except Exception as e:
+            raise _storage_error(e, path.parent) from None
+
+
+def _storage_error(e: Exception, data: Path) -> Exception:
+    """`e` as the user's message when a full disk or a read-only data dir caused it, else `e` itself."""
+    from assistant import storage
+    from assistant.errors import StorageError
+
+    why = storage.problem(e, data)
+    return StorageError(why) if why else e
 
 
 class Store:
@@ -183,8 +201,11 @@ class WriterLock:
         self.after_kill = ""  # the last holder's "pid N" when it never let go (killed or crashed)
 
     def __enter__(self) -> "WriterLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(self.path, "a+")
+        except OSError as e:
+            raise _storage_error(e, self.path.parent) from None
         try:
             _lock(fh)
         except OSError:

@@ -167,3 +167,24 @@ def test_a_new_chunk_size_indexes_every_file_again_and_says_so(settings_for, sam
     st = new.collection_status("default")
     assert st.chunks > before and st.store_chunks == st.chunks and st.orphans_in_store == 0
     assert list(new.index([]))[-1].count("unchanged") == 5  # recorded: the next run skips them
+
+
+def test_stores_opened_on_several_threads_at_once(tmp_path):
+    """The app opens a store for a search while indexing opens its own: Chroma failed ("Could not
+    connect to tenant") when two threads made a client for one path at the same moment."""
+    from assistant.store import Store
+
+    errors = []
+
+    def open_one(i):
+        try:
+            Store(tmp_path / "chroma", f"c{i % 2}").count()
+        except Exception as e:  # noqa: BLE001 - any failure is the bug
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=open_one, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
