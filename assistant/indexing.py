@@ -144,6 +144,13 @@ def stored_once(chunks: Sequence[Chunk]) -> tuple[list[Chunk], list[tuple[Chunk,
     return kept, repeats
 
 
+def unreadable(e: OSError) -> str:
+    """Why a listed file could not be read, as a file's reason."""
+    if isinstance(e, FileNotFoundError):
+        return "cannot read file: it disappeared during the run (deleted or moved); run `assistant index` again"
+    return f"cannot read file: {e.strerror or e}"
+
+
 def _sha256_or_none(path: str) -> str | None:
     try:
         return file_sha256(path)
@@ -195,7 +202,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         try:
             st = os.stat(path)
         except OSError as e:
-            yield tally.snapshot(FileOutcome(path, "failed", f"cannot read file: {e.strerror}"))
+            yield tally.snapshot(FileOutcome(path, "failed", unreadable(e)))
             continue
         if not stat.S_ISREG(st.st_mode):  # replaced by a pipe or a device since it was listed
             yield tally.snapshot(FileOutcome(path, "skipped", not_regular(path)))
@@ -255,7 +262,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         try:
             sha = file_sha256(path)
         except OSError as e:
-            yield tally.snapshot(failed(path, f"cannot read file: {e.strerror or e}"))
+            yield tally.snapshot(failed(path, unreadable(e)))
             continue
         shas[path] = sha
         if sha not in first:

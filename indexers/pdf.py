@@ -47,6 +47,9 @@ def extract(path: str) -> ParseResult:
         with open(path, "rb") as fh:
             head = fh.read(1024)
     except OSError as e:
+        if isinstance(e, FileNotFoundError):
+            return ParseResult(path, error="cannot read file: it disappeared during the run (deleted or moved); "
+                                           "run `assistant index` again")
         return ParseResult(path, error=f"cannot read file: {e.strerror or e}")
     if not head:
         return ParseResult(path, error="empty file (0 bytes)")

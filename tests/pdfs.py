@@ -245,7 +245,7 @@ def bad_input_matrix(folder: Path, *, pages: int = 2000, bomb_mb: int = 4096) ->
         BadInput("dev_zero.pdf", "symlink to /dev/zero", "skipped", ("device", "/dev/zero")),
         BadInput("broken_link.pdf", "broken symlink", "skipped", ("broken link",)),
         unreadable,
-        BadInput(DELETED, "deleted after listing", "failed", ("cannot read", "no such file")),
+        BadInput(DELETED, "deleted after listing", "failed", ("cannot read", "disappeared during the run")),
         BadInput(GOOD, "good sample", "indexed"),
     ]
 

@@ -116,7 +116,7 @@ def test_a_file_deleted_between_listing_and_reading_is_reported(tmp_path):
     assert found.files == (str(path),)
     path.unlink()
     [result] = list(parse_files(found.files, workers=1))
-    assert "cannot read file" in result.error and "No such file" in result.error
+    assert "cannot read file" in result.error and "disappeared during the run" in result.error
     with pytest.raises(OSError):
         file_sha256(str(path))
 
