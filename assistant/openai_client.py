@@ -15,27 +15,37 @@ def make_client(url: str, api_key: str, connect_timeout_s: float, read_timeout_s
     return openai.OpenAI(base_url=url, api_key=api_key or "no-key", timeout=timeout, max_retries=max_retries)
 
 
+def _caused_by(e: BaseException, *names: str) -> bool:
+    """Whether an exception of one of these class names is in `e`'s chain of causes. By name: the SDK may
+    bring its own copy of httpx (seen: `httpx2.ConnectTimeout`), whose classes are not httpx's."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if type(e).__name__ in names:
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def describe_error(e: Exception, *, midway: bool = False, connect_s: float | None = None,
                    read_s: float | None = None) -> str:
     """One line saying what failed and what to do, from the SDK's exception class and its cause (not its
     text). `midway`: the answer had begun to arrive."""
-    import httpx
     import openai
 
-    cause = e.__cause__
     if midway and isinstance(e, openai.APITimeoutError):
         return (f"the answer stalled: nothing came from the server for {_s(read_s)} in the middle of the answer "
                 "(remote_read_timeout_s); the server may be overloaded")
     if midway and isinstance(e, openai.APIConnectionError):
         return "the server closed the connection in the middle of the answer (it stopped or was restarted)"
     if isinstance(e, openai.APITimeoutError):
-        if isinstance(cause, httpx.ConnectTimeout):
+        if _caused_by(e, "ConnectTimeout"):
             return (f"no connection within {_s(connect_s)} (remote_connect_timeout_s); check the URL and the "
                     "network")
         return (f"connected, but no answer came within {_s(read_s)} (remote_read_timeout_s); the server may be "
                 "overloaded: try again or raise the read timeout")
     if isinstance(e, openai.APIConnectionError):
-        if isinstance(cause, (httpx.RemoteProtocolError, httpx.ReadError)):
+        if _caused_by(e, "RemoteProtocolError", "ReadError"):
             return "the server accepted the connection and closed it without answering; see the server's log"
         return "cannot connect (refused or unreachable); check the URL and that the server is running"
     if isinstance(e, openai.AuthenticationError):

@@ -80,6 +80,25 @@ def test_server_down_is_a_clear_error():
         list(backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
 
 
+def test_a_server_that_never_accepts_is_a_connect_timeout():
+    """A listening socket whose accept queue is full (listen(0), one connection never accepted): the
+    kernel drops further connection attempts, as a firewall that drops packets does."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port), timeout=2)
+    try:
+        backend = RemoteBackend(f"http://127.0.0.1:{port}/v1", "m", connect_timeout_s=1.0, max_retries=0)
+        started = time.monotonic()
+        with pytest.raises(BackendError, match="no connection within 1 s .remote_connect_timeout_s."):
+            list(backend.stream([{"role": "user", "content": "hi"}], GenerationOptions(max_tokens=4)))
+        assert time.monotonic() - started < 10
+    finally:
+        filler.close()
+        srv.close()
+
+
 @contextlib.contextmanager
 def silent_server():
     """A real server on 127.0.0.1 that accepts connections and never answers: (its /v1 URL, the accepted
