@@ -250,7 +250,7 @@ class Assistant:
         """Rebuild `collection` from its PDFs when its index is damaged (or always, with `rebuild`):
         the indexing run's Progress, or None when there is nothing to repair."""
         name = self._existing(collection, readable=False)
-        why = repair.problem(self.data, self._ledger, name) or ("a rebuild was asked for" if rebuild else "")
+        why = repair.problem(self.data, self._ledger, name) or (repair.ASKED if rebuild else "")
         return self.index([], name, cancel=cancel, rebuild=why) if why else None
 
     def damage(self, name: str) -> str:

@@ -21,6 +21,7 @@ from assistant.ledger import Ledger
 from assistant.store import chroma_name, chroma_views_name, drop_collection
 
 DAMAGED, REBUILDING = "damaged", "rebuilding"
+ASKED = "a rebuild was asked for"  # the reason of a rebuild a user asked for (`assistant repair --rebuild`)
 
 
 def _names(collection: str) -> list[str]:
@@ -77,6 +78,9 @@ def begin(data: Path, ledger: Ledger, name: str, why: str) -> str:
     drop_collection(data / "chroma", name)
     ledger.forget_files(name)
     ledger.begin(name, REBUILDING, why)
+    if why == ASKED:
+        where = f"; its earlier vector files are kept in {kept}" if kept else ""
+        return f"'{name}' is rebuilt, as asked: every file is indexed again from the PDFs{where}"
     where = f"; the damaged files are kept in {kept}" if kept else ""
     return f"the index of '{name}' was damaged ({why}): every file is indexed again from the PDFs{where}"
 

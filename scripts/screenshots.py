@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py docs/screenshots
 
 States: the empty app, indexing in progress, an answer with its sources, the PDF viewer on a cited page,
-the settings dialog, the Search tab with ranked pages, and Check quality with its report. Uses a throwaway
+the settings dialog, the Search tab with ranked pages, Check quality with its report, and the banner of a
+damaged index over the Documents tab with a duplicate file (damaged-index.png). Uses a throwaway
 data dir; needs the `offline` (or `test`) extra installed.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -113,6 +115,18 @@ def main(out: str) -> int:
     wait(app, 0.5)
     dialog.grab().save(str(out_dir / "7-quality.png"))
     dialog.accept()
+
+    # a copy of a report, indexed once; then the damage the engine's store check records after a killed writer
+    shutil.copy(docs / "en/harbour_archive_report_1923.pdf", docs / "en/zz copy of the annual report.pdf")
+    c.index("harbour-archive")
+    assert wait(app, 300, lambda: c.indexing is None), "re-index"
+    c.engine._ledger.begin("harbour-archive", "damaged", "link_lists.bin is truncated (18240 bytes, 20480 needed)")
+    window.set_collection("harbour-archive")
+    assert wait(app, 60, window.damage_bar.isVisible), "damage banner"
+    window.viewer.hide()
+    window.tabs.setCurrentWidget(window.documents)
+    wait(app, 0.5)
+    window.grab().save(str(out_dir / "damaged-index.png"))
     window.close()
     print(f"wrote {len(list(out_dir.glob('*.png')))} screenshots to {out_dir}")
     return 0

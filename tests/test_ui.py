@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -74,6 +75,10 @@ def ask_and_wait(qtbot, window: MainWindow, question: str, timeout_ms: int = 300
     qtbot.keyClick(window.chat_view.question, Qt.Key.Key_Return)  # Enter asks
     qtbot.waitUntil(lambda: bool(turns), timeout=timeout_ms)
     return pieces, turns[0]
+
+
+def documents(window: MainWindow) -> list:
+    return [window.documents.topLevelItem(i) for i in range(window.documents.topLevelItemCount())]
 
 
 def test_from_an_empty_app_to_a_cited_page(qtbot, open_window, settings_for, samples, tmp_path):
@@ -433,3 +438,66 @@ def test_assistant_ui_starts_and_reports_a_bad_config(tmp_path):
     out = subprocess.run([sys.executable, "-m", "ui.app"], env={**env, "ASSISTANT_CONFIG": str(bad)},
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "bad.toml: not valid TOML" in out.stderr
+
+
+def test_a_damaged_index_is_shown_and_repaired_from_the_app(qtbot, open_window, settings_for, samples,
+                                                            monkeypatch):
+    """A damage the engine recorded (as its probe records one) is found when a search or a question fails
+    and when the app opens the collection; Repair rebuilds it from the PDFs, as indexing runs."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shutil.copy(samples / "en" / REPORT, samples / "en" / "zz copy of the report.pdf")
+    window = open_window(settings_for())
+    _, final = index_and_wait(qtbot, window, lambda: window.create_collection("archive", [str(samples)]))
+    assert (final.count("indexed"), final.count("duplicate")) == (5, 1)
+    assert "5 indexed" in window.last_index_message and "1 duplicate(s)" in window.last_index_message
+    states = {item.text(0): item.text(1) for item in documents(window)}
+    assert states["zz copy of the report.pdf"] == f"duplicate of {REPORT}" and states[REPORT] == "indexed"
+    assert not window.damage_bar.isVisible() and "archive" not in window.controller.damaged
+
+    c = window.controller
+    c.engine._ledger.begin("archive", "damaged", "header.bin is 40 bytes, not 100")
+    with qtbot.waitSignal(c.search_finished, timeout=60_000) as searched:
+        window.search(QUESTION)
+    assert "`assistant repair --collection archive`" in searched.args[0].error
+    qtbot.waitUntil(window.damage_bar.isVisible, timeout=10_000)
+    assert "The index of 'archive' is damaged (header.bin is 40 bytes, not 100)" in window.damage_label.text()
+    assert window.repair_button.isEnabled() and window.repair_action.isEnabled()
+    assert window.collection_list.currentItem().text() == "archive (index damaged)"
+    _, turn = ask_and_wait(qtbot, window, QUESTION)  # refused before any model runs
+    assert "is damaged" in turn.error and "Repair index" in window.error_label.text()
+
+    window.close()  # opened again: the check at the start finds it, off the window's thread
+    window = open_window(settings_for())
+    c = window.controller
+    qtbot.waitUntil(window.damage_bar.isVisible, timeout=30_000)
+    assert "header.bin is 40 bytes" in window.damage_label.text()
+
+    during = []
+    c.index_progress.connect(lambda _p: during.append(
+        (window.chat_view.ask_button.isEnabled(), window.search_view.isEnabled(), window.repair_button.isEnabled(),
+         window.progress_label.text())))
+    events, final = index_and_wait(qtbot, window,
+                                   lambda: qtbot.mouseClick(window.repair_button, Qt.MouseButton.LeftButton))
+    assert (final.count("indexed"), final.count("duplicate")) == (5, 1) and not final.cancelled
+    assert "was damaged (header.bin is 40 bytes, not 100)" in events[0].notice
+    assert during and all(d[:3] == (False, False, False) for d in during)  # no asking while it is rebuilt
+    assert during[-1][3].startswith("Rebuilding 'archive'")
+    assert "every file is indexed again from the PDFs" in window.last_index_message
+    assert not window.damage_bar.isVisible() and window.collection_list.currentItem().text() == "archive"
+    assert c.engine.collection_status("archive").damaged == ""
+    assert window.chat_view.ask_button.isEnabled() and window.search_view.isEnabled()
+    states = {item.text(0): item.text(1) for item in documents(window)}
+    assert states["zz copy of the report.pdf"] == f"duplicate of {REPORT}"
+    with qtbot.waitSignal(c.search_finished, timeout=60_000) as searched:
+        window.search(QUESTION)
+    assert not searched.args[0].error and Path(searched.args[0].result.pages[0].file).name == REPORT
+
+    # Collection → Repair index… on a whole index asks first, then indexes every file again
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    window.repair_action.trigger()
+    assert c.indexing is None
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    _, again = index_and_wait(qtbot, window, window.repair_action.trigger)
+    assert again.count("indexed") == 5 and again.count("unchanged") == 0
+    assert not window.damage_bar.isVisible()

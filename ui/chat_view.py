@@ -102,8 +102,9 @@ class ChatView(QWidget):
             turn, _, n = url.path().partition("/")
             self.source_activated.emit(int(turn), int(n))
 
-    def set_busy(self, answering: bool) -> None:
-        self.ask_button.setEnabled(not answering)
+    def set_busy(self, answering: bool, can_ask: bool = True) -> None:
+        """`answering`: Stop instead of Ask; `can_ask` False: neither (the collection is being rebuilt)."""
+        self.ask_button.setEnabled(not answering and can_ask)
         self.stop_button.setEnabled(answering)
         self.chooser.setEnabled(not answering)
         self.new_button.setEnabled(not answering)

@@ -7,6 +7,7 @@ decides what the engine decides (what is indexed, what is retrieved, what an ans
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import sys
 import threading
@@ -30,7 +31,7 @@ from assistant.engine import (
     report_table,
     summarise,
 )
-from assistant.errors import AssistantError, BusyError, ConfigError
+from assistant.errors import AssistantError, BusyError, ConfigError, StoreDamagedError
 from assistant.settings import Settings, save_settings
 from assistant.types import Answer
 from ui.jobs import Job, call
@@ -74,6 +75,16 @@ def _open_torch_library() -> None:
             dlopen(bytes(lib), os.RTLD_NOW)
     except (AttributeError, ImportError, OSError, TypeError, ValueError):
         pass
+
+
+@dataclass(frozen=True)
+class Damage:
+    """What was wrong with a collection's index when it was checked ("" when nothing); `seq` orders the
+    checks, so that an older one that ends late does not undo a newer one."""
+
+    collection: str
+    problem: str
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,7 @@ class Controller(QObject):
     error = Signal(str)  # something the user should read
     busy_changed = Signal()
     warm_finished = Signal()  # the embedding model's background load ended (loaded, or its error sent)
+    damage_changed = Signal(str, str)  # collection, what is wrong with its index ("" when nothing is)
 
     def __init__(self, settings: Settings, parent: QObject | None = None):
         super().__init__(parent)
@@ -136,6 +148,10 @@ class Controller(QObject):
         self.chat_index = 0
         self.indexing: Job | None = None
         self.indexing_collection = ""
+        self.rebuilding = False  # the indexing run rebuilds its collection from the PDFs (a repair)
+        self.damaged: dict[str, str] = {}  # collection -> what is wrong with its index, as last checked
+        self._damage_seq = itertools.count()
+        self._damage_seen: dict[str, int] = {}
         self.asking: Asking | None = None
         self.creating = 0  # collections being created (their embedding model loading)
         self.searching: Job | None = None
@@ -146,19 +162,27 @@ class Controller(QObject):
         self._jobs: set[Job] = set()  # referenced until done, so Python does not free them mid-run
 
     # ---- helpers
-    def _job(self, work, on_item=None, on_failed=None, on_done=None) -> Job:
+    def _job(self, work, on_item=None, on_failed=None, on_done=None, reads: str = "") -> Job:
+        """`reads`: the collection the work reads; when it fails on a damaged index, that collection's
+        damage is checked again (`damage_changed`)."""
         job = Job(work, self)
         if on_item:
             job.item.connect(on_item)
         job.failed.connect(on_failed or self.error.emit)
+        if reads:
+            job.failed.connect(lambda _message: self._failed_reading(job, reads))
         job.done.connect(lambda: self._jobs.discard(job))
         if on_done:
             job.done.connect(on_done)
         self._jobs.add(job)
         return job
 
-    def _start(self, work, on_item=None, on_failed=None, on_done=None) -> Job:
-        return self._job(work, on_item, on_failed, on_done).start()
+    def _failed_reading(self, job: Job, name: str) -> None:
+        if isinstance(job.error, StoreDamagedError):
+            self.check_damage(name)
+
+    def _start(self, work, on_item=None, on_failed=None, on_done=None, reads: str = "") -> Job:
+        return self._job(work, on_item, on_failed, on_done, reads).start()
 
     def busy(self) -> bool:
         return (self.indexing is not None or self.asking is not None or self.creating > 0
@@ -236,13 +260,16 @@ class Controller(QObject):
         return self._start(call(lambda: self.engine.create_collection(name)), on_item=created, on_done=done)
 
     def rename_collection(self, old: str, new: str) -> bool:
+        """Its index, chats and records (the engine moves them all)."""
         try:
             self.engine.rename_collection(old, new)
-            self.chat_store.rename(old, new)
         except Exception as e:
             self.error.emit(str(e))
             return False
         self.last_outcomes[new] = self.last_outcomes.pop(old, {})
+        for known in (self.damaged, self._damage_seen):
+            if old in known:
+                known[new] = known.pop(old)
         if self.collection == old:
             self.collection = new
         self.collections_changed.emit()
@@ -250,30 +277,54 @@ class Controller(QObject):
 
     def delete_collection(self, name: str) -> bool:
         try:
-            self.engine.delete_collection(name)
-            self.chat_store.delete(name)
+            self.engine.delete_collection(name)  # its chats too
         except Exception as e:
             self.error.emit(str(e))
             return False
-        self.last_outcomes.pop(name, None)
+        for known in (self.last_outcomes, self.damaged, self._damage_seen):
+            known.pop(name, None)
         self.collections_changed.emit()
         return True
 
-    # ---- indexing
+    # ---- indexing and repair
     def index(self, name: str, paths: list[str] | None = None) -> Job | None:
-        """Index `paths` into `name` (none: re-scan its folders) in the background."""
+        """Index `paths` into `name` (none: re-scan its folders) in the background. A damaged collection
+        is rebuilt by it (the engine decides), as `repair` does."""
+        return self._run(name, lambda engine, cancel: engine.index(paths or [], name, cancel),
+                         rebuilding=bool(self.damaged.get(name)))
+
+    def repair(self, name: str, rebuild: bool = False) -> Job | None:
+        """Rebuild `name`'s index from its PDFs in the background when it is damaged (`rebuild`: even when
+        it is not), reported as indexing is; the broken files are kept in the data dir's quarantine folder.
+        The collection cannot be searched until it ends."""
+        whole = self.tr("no damage was found in the index of '{0}'; nothing was rebuilt").format(name)
+
+        def runs(engine: Assistant, cancel: threading.Event):
+            run = engine.repair(name, rebuild=rebuild, cancel=cancel)
+            return run if run is not None else iter([Progress(finished=True, notice=whole)])
+
+        return self._run(name, runs, rebuilding=True)
+
+    def _run(self, name: str, runs: Callable[[Assistant, threading.Event], object], rebuilding: bool) -> Job | None:
         if self.indexing is not None:
             self.error.emit(self.tr("Indexing of '{0}' is still running; wait for it or cancel it.")
                             .format(self.indexing_collection))
             return None
-        last: list[Progress] = []
+        engine, last = self.engine, []
 
-        def progress(p: Progress) -> None:
-            last[:] = [p]
-            self.index_progress.emit(p)
+        def work(cancel: threading.Event):
+            yield from runs(engine, cancel)
+            yield self._damage(engine, name)  # a finished run mends the index; a cancelled rebuild does not
+
+        def item(value) -> None:
+            if isinstance(value, Damage):
+                self._found_damage(value)
+                return
+            last[:] = [value]
+            self.index_progress.emit(value)
 
         def done() -> None:
-            self.indexing = None
+            self.indexing, self.rebuilding = None, False
             final = last[0] if last and last[0].finished else None
             if final is not None:
                 self.last_outcomes[name] = {o.path: o for o in final.outcomes}
@@ -281,11 +332,36 @@ class Controller(QObject):
             self.collections_changed.emit()
             self.busy_changed.emit()
 
-        self.indexing_collection = name
-        self.indexing = self._start(lambda cancel: self.engine.index(paths or [], name, cancel),
-                                    on_item=progress, on_done=done)
+        self.indexing_collection, self.rebuilding = name, rebuilding
+        self.indexing = self._start(work, on_item=item, on_done=done)
         self.busy_changed.emit()
         return self.indexing
+
+    def is_rebuilding(self, name: str) -> bool:
+        """`name`'s index is being rebuilt now: asking and searching it wait until that ends."""
+        return self.indexing is not None and self.rebuilding and self.indexing_collection == name
+
+    def check_damage(self, name: str) -> Job | None:
+        """Whether `name`'s index is damaged, found in the background (`damage_changed`): the engine's
+        cheap file checks, and once per process after a killed writer a query in a child process."""
+        if not name:
+            return None
+        engine = self.engine
+        return self._start(call(lambda: self._damage(engine, name)), on_item=self._found_damage)
+
+    def _damage(self, engine: Assistant, name: str) -> Damage:
+        seq = next(self._damage_seq)  # taken before the check, on the thread that checks
+        return Damage(name, engine.damage(name), seq)
+
+    def _found_damage(self, found: Damage) -> None:
+        if found.seq < self._damage_seen.get(found.collection, -1):
+            return
+        self._damage_seen[found.collection] = found.seq
+        if found.problem:
+            self.damaged[found.collection] = found.problem
+        else:
+            self.damaged.pop(found.collection, None)
+        self.damage_changed.emit(found.collection, found.problem)
 
     def cancel_index(self) -> None:
         if self.indexing is not None:
@@ -337,6 +413,9 @@ class Controller(QObject):
         if not self.collection:
             self.error.emit(self.tr("Create a collection and add documents before asking."))
             return None
+        if self.is_rebuilding(self.collection):
+            self.error.emit(self._rebuilding_text())
+            return None
         if self.current_chat() is None:
             self.chats.append(new_chat())
             self.chat_index = len(self.chats) - 1
@@ -378,12 +457,16 @@ class Controller(QObject):
             self.busy_changed.emit()
 
         asking = Asking(collection, chats, chat, question)
-        asking.job = job = self._job(work, on_item=item, on_failed=failed, on_done=done)
+        asking.job = job = self._job(work, on_item=item, on_failed=failed, on_done=done, reads=collection)
         self.asking = asking
         job.start()
         self.answer_started.emit(collection, question)
         self.busy_changed.emit()
         return job
+
+    def _rebuilding_text(self) -> str:
+        return self.tr("The index of '{0}' is being rebuilt from its PDFs; ask again when that has finished.") \
+            .format(self.indexing_collection)
 
     def stop_answer(self) -> None:
         if self.asking is not None:
@@ -404,6 +487,9 @@ class Controller(QObject):
         if not self.collection:
             self.error.emit(self.tr("Create a collection and add documents before searching."))
             return None
+        if self.is_rebuilding(self.collection):
+            self.error.emit(self._rebuilding_text())
+            return None
         if self.searching is not None:
             self.search_waiting = question
             return None
@@ -420,7 +506,8 @@ class Controller(QObject):
             self.busy_changed.emit()
 
         work = call(lambda: engine.search(question, collection=collection, k=SEARCH_PAGES))
-        self.searching = self._start(work, on_item=found.append, on_failed=failure.append, on_done=done)
+        self.searching = self._start(work, on_item=found.append, on_failed=failure.append, on_done=done,
+                                     reads=collection)
         self.search_started.emit(collection, question)
         self.busy_changed.emit()
         return self.searching
@@ -434,6 +521,9 @@ class Controller(QObject):
         if not collection:
             self.error.emit(self.tr("Create a collection and add documents before checking its quality."))
             return None
+        if self.is_rebuilding(collection):
+            self.error.emit(self._rebuilding_text())
+            return None
         engine, made, failure = self.engine, [], []
 
         def work(_cancel: threading.Event):
@@ -446,7 +536,8 @@ class Controller(QObject):
                                           Evaluation(collection, questions_file, error="".join(failure)))
             self.busy_changed.emit()
 
-        self.evaluating = self._start(work, on_item=made.append, on_failed=failure.append, on_done=done)
+        self.evaluating = self._start(work, on_item=made.append, on_failed=failure.append, on_done=done,
+                                      reads=collection)
         self.busy_changed.emit()
         return self.evaluating
 

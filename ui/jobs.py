@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
-from assistant.errors import AssistantError, IndexLockedError, ModelNotFoundError
+from assistant.errors import AssistantError, IndexLockedError, ModelNotFoundError, StoreDamagedError
 
 
 def explain(error: AssistantError) -> str:
@@ -26,6 +26,9 @@ def explain(error: AssistantError) -> str:
     if isinstance(error, IndexLockedError):
         return str(error) + " " + QCoreApplication.translate(
             "Job", "Wait for it to finish (or stop it), then try again; nothing was changed.")
+    if isinstance(error, StoreDamagedError):
+        return str(error) + " " + QCoreApplication.translate(
+            "Job", "In the app: Repair in the banner above, or Collection → Repair index….")
     return str(error)
 
 
@@ -40,6 +43,7 @@ class Job(QObject):
         super().__init__(parent)
         self.work = work
         self.cancel = threading.Event()
+        self.error: BaseException | None = None  # what ended the work, set before `failed` is sent
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> "Job":
@@ -58,8 +62,10 @@ class Job(QObject):
             for value in self.work(self.cancel):
                 self.item.emit(value)
         except AssistantError as e:
+            self.error = e
             self.failed.emit(explain(e))
         except Exception as e:  # a bug or a library failure: report it, keep the window alive
+            self.error = e
             traceback.print_exc()
             self.failed.emit(f"{type(e).__name__}: {e}")
         finally:

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         c.error.connect(self.show_error)
         c.busy_changed.connect(self._update_actions)
         c.warm_finished.connect(self._on_warm_finished)
+        c.damage_changed.connect(self._on_damage_changed)
         self.refresh_collections()
 
     # ---- layout
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
                                      self.tr("Index new and changed files of this collection's folders"))
         self.rename_action = action(self.tr("Re&name…"), self.rename_collection, "F2")
         self.delete_action = action(self.tr("&Delete collection"), self.delete_collection)
+        self.repair_action = action(self.tr("Re&pair index…"), self.repair_collection, tip=self.tr(
+            "Rebuild this collection's index from its PDFs (the broken index files are kept aside)"))
         self.settings_action = action(self.tr("&Settings…"), self.open_settings, "Ctrl+,")
         self.ask_focus_action = action(self.tr("Focus the question"), lambda: self.chat_view.question.setFocus(),
                                        "Ctrl+L")
@@ -116,6 +119,14 @@ class MainWindow(QMainWindow):
         bar.addAction(self.quality_action)
         bar.addAction(self.settings_action)
         self.addToolBar(bar)
+
+        menu = self.menuBar().addMenu(self.tr("Co&llection"))
+        for a in (self.new_action, self.add_folder_action, self.add_files_action, None, self.reindex_action,
+                  self.repair_action, None, self.rename_action, self.delete_action, None, self.quality_action):
+            if a is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(a)
 
     def _build_widgets(self) -> None:
         self.collection_list = QListWidget()
@@ -186,9 +197,26 @@ class MainWindow(QMainWindow):
         eb.addWidget(close)
         self.error_bar.hide()
 
+        self.damage_label = QLabel()  # the current collection's index is damaged: what, and the way out
+        self.damage_label.setWordWrap(True)
+        self.damage_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.damage_label.setObjectName("damageText")
+        self.repair_button = QPushButton(self.tr("&Repair"))
+        self.repair_button.setToolTip(self.tr("Rebuild the index from this collection's PDFs"))
+        self.repair_button.clicked.connect(self.repair_damaged)
+        self.damage_bar = QFrame()
+        self.damage_bar.setObjectName("damageBar")
+        self.damage_bar.setStyleSheet("#damageBar { background: #fff4d6; border: 1px solid #e0b050; }"
+                                      " #damageText { color: #5a3d00; }")
+        db = QHBoxLayout(self.damage_bar)
+        db.addWidget(self.damage_label, 1)
+        db.addWidget(self.repair_button)
+        self.damage_bar.hide()
+
         central = QWidget()
         cl = QVBoxLayout(central)
         cl.addWidget(self.error_bar)
+        cl.addWidget(self.damage_bar)
         cl.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -212,11 +240,10 @@ class MainWindow(QMainWindow):
         self.collection_list.blockSignals(True)
         self.collection_list.clear()
         for c in collections:
-            item = QListWidgetItem(c.name if not c.reindex else self.tr("{0} (re-index needed)").format(c.name))
+            item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, c.name)
-            tip = self.tr("{0} documents, {1} pages; embedding model {2}").format(c.documents, c.pages, c.embed_model)
-            item.setToolTip(tip + ("\n" + self.tr("Re-index needed: {0}. Use Re-index to index every file "
-                                                   "again.").format(c.reindex) if c.reindex else ""))
+            item.setData(Qt.ItemDataRole.UserRole + 1, c)
+            self._label_item(item)
             self.collection_list.addItem(item)
             if c.name == keep:
                 self.collection_list.setCurrentItem(item)
@@ -226,6 +253,37 @@ class MainWindow(QMainWindow):
         else:
             self.refresh_documents()
         self._update_actions()
+
+    def _label_item(self, item: QListWidgetItem) -> None:
+        """A collection's entry in the list: its name, and what it needs (repair, re-index)."""
+        c = item.data(Qt.ItemDataRole.UserRole + 1)
+        damaged = self.controller.damaged.get(c.name, "")
+        item.setText(self.tr("{0} (index damaged)").format(c.name) if damaged else
+                     self.tr("{0} (re-index needed)").format(c.name) if c.reindex else c.name)
+        tip = self.tr("{0} documents, {1} pages; embedding model {2}").format(c.documents, c.pages, c.embed_model)
+        if damaged:
+            tip += "\n" + self.tr("Index damaged: {0}. Use Repair to rebuild it from the PDFs.").format(damaged)
+        elif c.reindex:
+            tip += "\n" + self.tr("Re-index needed: {0}. Use Re-index to index every file again.").format(c.reindex)
+        item.setToolTip(tip)
+
+    def _on_damage_changed(self, name: str, _problem: str) -> None:
+        for i in range(self.collection_list.count()):
+            item = self.collection_list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == name:
+                self._label_item(item)
+        if name == self.collection:
+            self._show_damage()
+
+    def _show_damage(self) -> None:
+        """The banner over the window while the current collection's index is known to be damaged."""
+        problem = self.controller.damaged.get(self.collection, "") if self.collection else ""
+        if problem:
+            self.damage_label.setText(self.tr(
+                "The index of '{0}' is damaged ({1}). Repair rebuilds it from your PDFs; the broken files are "
+                "kept aside.").format(self.collection, problem))
+        self.damage_bar.setVisible(bool(problem))
+        self.repair_button.setEnabled(self.repair_action.isEnabled())  # not while it runs, nor beside a reader
 
     def _on_collection_selected(self, item: QListWidgetItem | None, _previous=None) -> None:
         self.set_collection(item.data(Qt.ItemDataRole.UserRole) if item else "")
@@ -242,6 +300,7 @@ class MainWindow(QMainWindow):
                 + "</p>")
         self.refresh_documents()
         self._update_actions()
+        self.controller.check_damage(name)  # in the background: the banner shows if it is damaged
         if name and self._warming_started:  # its embedding model may differ from the one loaded
             self.controller.warm(name)
 
@@ -256,12 +315,14 @@ class MainWindow(QMainWindow):
                   "failed": self.tr("failed"), "pending": self.tr("not finished"), "removed": self.tr("removed")}
         for path, rec in sorted(records.items()):
             state = outcomes[path].status if path in outcomes and rec.status == "indexed" else rec.status
-            item = QTreeWidgetItem([Path(path).name, labels.get(state, state), str(rec.pages), str(rec.chunks),
-                                    rec.reason or path])
+            label = self.tr("duplicate of {0}").format(Path(rec.alias_of).name) if state == "duplicate" else \
+                labels.get(state, state)
+            item = QTreeWidgetItem([Path(path).name, label, str(rec.pages), str(rec.chunks), rec.reason or path])
             item.setToolTip(0, path)
             item.setToolTip(4, rec.reason or path)
             item.setData(0, Qt.ItemDataRole.UserRole, path)
             self.documents.addTopLevelItem(item)
+        self.documents.resizeColumnToContents(1)  # "duplicate of NAME.pdf" is read whole
         model = self.controller.embedding_model(name)
         roots = self.controller.roots(name)
         self.collection_info.setText(self.tr("{0} documents · embedding model: {1}\nFolders: {2}").format(
@@ -331,6 +392,24 @@ class MainWindow(QMainWindow):
         if self.collection:
             self.controller.index(self.collection)
 
+    def repair_damaged(self) -> None:
+        """The banner's Repair: the damage is known, so the rebuild starts at once."""
+        if self.collection:
+            self.controller.repair(self.collection)
+
+    def repair_collection(self) -> None:
+        """Collection → Repair index…: a damaged index is rebuilt; a whole one only once confirmed."""
+        if not self.collection:
+            return
+        if self.controller.damaged.get(self.collection):
+            self.controller.repair(self.collection)
+            return
+        answer = QMessageBox.question(self, self.tr("Repair index"), self.tr(
+            "No damage was found in the index of '{0}'. Rebuild it anyway? Every file is indexed again from "
+            "your PDFs, which can take a while; the current index files are kept aside.").format(self.collection))
+        if answer == QMessageBox.StandardButton.Yes:
+            self.controller.repair(self.collection, rebuild=True)
+
     def cancel_index(self) -> None:
         self.controller.cancel_index()
         self.cancel_button.setEnabled(False)
@@ -348,7 +427,9 @@ class MainWindow(QMainWindow):
                                       if self.controller.indexing else False)
         self.progress.setRange(0, max(p.files_total, 1))
         self.progress.setValue(p.files_done)
-        text = self.tr("Indexing '{0}': {1} of {2} files · {3} pages · {4:.1f} pages/s").format(
+        text = (self.tr("Rebuilding '{0}': {1} of {2} files · {3} pages · {4:.1f} pages/s")
+                if self.controller.rebuilding else
+                self.tr("Indexing '{0}': {1} of {2} files · {3} pages · {4:.1f} pages/s")).format(
             self.controller.indexing_collection, p.files_done, p.files_total, p.pages_done, p.pages_per_s)
         if p.eta_s:
             text += " · " + self.tr("about {0} left").format(_duration(p.eta_s))
@@ -367,10 +448,16 @@ class MainWindow(QMainWindow):
             msg = self.tr("'{0}': {1} indexed, {2} unchanged, {3} failed, {4} removed.").format(
                 self.controller.indexing_collection or self.collection, final.count("indexed"),
                 final.count("unchanged"), final.count("failed"), final.count("removed"))
+            if final.count("duplicate"):
+                msg += " " + self.tr("{0} duplicate(s): the same content as an indexed file, indexed once.").format(
+                    final.count("duplicate"))
             if final.count("skipped"):
                 first = next(o for o in final.outcomes if o.status == "skipped")
                 msg += " " + self.tr("{0} skipped (not regular files, e.g. {1}: {2}).").format(
                     final.count("skipped"), Path(first.path).name, first.reason)
+            if final.notice:  # e.g. that a damaged index was rebuilt, and where its broken files are kept
+                notice = final.notice[:1].upper() + final.notice[1:].rstrip(".") + "."
+                msg = notice if not final.outcomes else notice + " " + msg
             if final.cancelled:
                 msg = self.tr("Indexing cancelled; finished files were kept.") + " " + msg
             self.statusBar().showMessage(msg, 30000)
@@ -533,18 +620,20 @@ class MainWindow(QMainWindow):
         indexing = self.controller.indexing is not None
         asking = self.controller.asking is not None  # the answer belongs to this collection's chat
         reading = self.controller.reading()  # a search or a quality check is running
-        for a in (self.reindex_action, self.rename_action, self.delete_action):
+        rebuilding = self.controller.is_rebuilding(self.collection)  # it cannot be read until that ends
+        for a in (self.reindex_action, self.repair_action, self.rename_action, self.delete_action):
             a.setEnabled(has and not indexing and not asking and not reading)
         self.add_folder_action.setEnabled(not indexing)
         self.add_files_action.setEnabled(not indexing)
         self.new_action.setEnabled(not asking)
         self.collection_list.setEnabled(not asking)
         self.settings_action.setEnabled(not self.controller.busy())
-        self.chat_view.set_busy(self.controller.asking is not None)
+        self.chat_view.set_busy(self.controller.asking is not None, can_ask=not rebuilding)
         self.chat_view.setEnabled(has)
-        self.search_view.setEnabled(has)
-        self.search_focus_action.setEnabled(has)
-        self.quality_action.setEnabled(has)
+        self.search_view.setEnabled(has and not rebuilding)
+        self.search_focus_action.setEnabled(has and not rebuilding)
+        self.quality_action.setEnabled(has and not rebuilding)
+        self._show_damage()
 
     # ---- drag and drop
     def dragEnterEvent(self, event) -> None:

@@ -10,7 +10,7 @@
     </message>
     <message>
         <location filename="../chat_view.py" line="45"/>
-        <location filename="../chat_view.py" line="115"/>
+        <location filename="../chat_view.py" line="116"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
@@ -70,62 +70,62 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="128"/>
+        <location filename="../chat_view.py" line="129"/>
         <source>Ask a question. Answers come only from the documents in this collection and cite file and page; click a source to open the page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="145"/>
+        <location filename="../chat_view.py" line="146"/>
         <source>Incomplete, the answer broke off: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="148"/>
+        <location filename="../chat_view.py" line="149"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="149"/>
+        <location filename="../chat_view.py" line="150"/>
         <source>Retrieved passages (not citations; the model did not cite):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="152"/>
+        <location filename="../chat_view.py" line="153"/>
         <source>{0} — p. {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="156"/>
+        <location filename="../chat_view.py" line="157"/>
         <source>(no sentence found in it)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="179"/>
+        <location filename="../chat_view.py" line="180"/>
         <source>Not verified: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="213"/>
+        <location filename="../chat_view.py" line="214"/>
         <source>Unverified: the answer cites no passage, so no sentence could be checked against your documents.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="216"/>
+        <location filename="../chat_view.py" line="217"/>
         <source>Unverified: no sentence was found in the passage it cites. Do not rely on this answer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="219"/>
+        <location filename="../chat_view.py" line="220"/>
         <source>Partly verified: these sentences were not found in the passages they cite, or cite none:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="236"/>
+        <location filename="../chat_view.py" line="237"/>
         <source>Searching the documents and preparing the model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../chat_view.py" line="241"/>
+        <location filename="../chat_view.py" line="242"/>
         <source>Writing the answer… (Esc stops)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -133,47 +133,57 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../controller.py" line="266"/>
+        <location filename="../controller.py" line="300"/>
+        <source>no damage was found in the index of &apos;{0}&apos;; nothing was rebuilt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="310"/>
         <source>Indexing of &apos;{0}&apos; is still running; wait for it or cancel it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="330"/>
+        <location filename="../controller.py" line="406"/>
         <source>Cannot save the chat history: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="335"/>
+        <location filename="../controller.py" line="411"/>
         <source>An answer is still being written; stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="338"/>
+        <location filename="../controller.py" line="414"/>
         <source>Create a collection and add documents before asking.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="369"/>
+        <location filename="../controller.py" line="448"/>
         <source>no answer was produced</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="372"/>
+        <location filename="../controller.py" line="451"/>
         <source>The answer broke off: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="405"/>
+        <location filename="../controller.py" line="468"/>
+        <source>The index of &apos;{0}&apos; is being rebuilt from its PDFs; ask again when that has finished.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="488"/>
         <source>Create a collection and add documents before searching.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="435"/>
+        <location filename="../controller.py" line="522"/>
         <source>Create a collection and add documents before checking its quality.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="485"/>
+        <location filename="../controller.py" line="576"/>
         <source>Wait for indexing, answering and searching to finish before changing settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -195,6 +205,11 @@
         <source>Wait for it to finish (or stop it), then try again; nothing was changed.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../jobs.py" line="30"/>
+        <source>In the app: Repair in the banner above, or Collection → Repair index….</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
@@ -204,399 +219,464 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="90"/>
+        <location filename="../main_window.py" line="91"/>
         <source>&amp;New collection…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="91"/>
+        <location filename="../main_window.py" line="92"/>
         <source>Add &amp;folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="92"/>
+        <location filename="../main_window.py" line="93"/>
         <source>Add a folder of PDFs to this collection and index it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="93"/>
+        <location filename="../main_window.py" line="94"/>
         <source>Add f&amp;iles…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="94"/>
+        <location filename="../main_window.py" line="95"/>
         <source>&amp;Re-index</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="95"/>
+        <location filename="../main_window.py" line="96"/>
         <source>Index new and changed files of this collection&apos;s folders</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="96"/>
+        <location filename="../main_window.py" line="97"/>
         <source>Re&amp;name…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="97"/>
+        <location filename="../main_window.py" line="98"/>
         <source>&amp;Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="98"/>
-        <source>&amp;Settings…</source>
+        <location filename="../main_window.py" line="99"/>
+        <source>Re&amp;pair index…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="99"/>
-        <source>Focus the question</source>
+        <location filename="../main_window.py" line="100"/>
+        <source>Rebuild this collection&apos;s index from its PDFs (the broken index files are kept aside)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="101"/>
-        <source>Search the documents</source>
+        <source>&amp;Settings…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="102"/>
-        <source>Find the best pages for a question, without an answer</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="103"/>
-        <source>Check &amp;quality…</source>
+        <source>Focus the question</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="104"/>
+        <source>Search the documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="105"/>
+        <source>Find the best pages for a question, without an answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="106"/>
+        <source>Check &amp;quality…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="107"/>
         <source>Measure on a file of questions how well search finds the right pages and refuses absent answers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="109"/>
+        <location filename="../main_window.py" line="112"/>
         <source>Main</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122"/>
+        <location filename="../main_window.py" line="123"/>
+        <source>Co&amp;llection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="133"/>
         <source>Collections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="130"/>
+        <location filename="../main_window.py" line="141"/>
         <source>&lt;b&gt;Collections&lt;/b&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148"/>
+        <location filename="../main_window.py" line="159"/>
         <source>Documents</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="149"/>
+        <location filename="../main_window.py" line="160"/>
         <source>File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="149"/>
+        <location filename="../main_window.py" line="160"/>
         <source>State</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="149"/>
+        <location filename="../main_window.py" line="160"/>
         <source>Pages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="149"/>
+        <location filename="../main_window.py" line="160"/>
         <source>Chunks</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="150"/>
+        <location filename="../main_window.py" line="161"/>
         <source>Details</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="159"/>
+        <location filename="../main_window.py" line="170"/>
         <source>&amp;Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160"/>
+        <location filename="../main_window.py" line="171"/>
         <source>S&amp;earch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="161"/>
+        <location filename="../main_window.py" line="172"/>
         <source>D&amp;ocuments</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="178"/>
+        <location filename="../main_window.py" line="189"/>
         <source>Dismiss</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="197"/>
+        <location filename="../main_window.py" line="204"/>
+        <source>&amp;Repair</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="205"/>
+        <source>Rebuild the index from this collection&apos;s PDFs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="225"/>
         <source>Indexing progress</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="199"/>
+        <location filename="../main_window.py" line="227"/>
         <source>Cancel indexing</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="215"/>
+        <location filename="../main_window.py" line="261"/>
+        <source>{0} (index damaged)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="262"/>
         <source>{0} (re-index needed)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="217"/>
+        <location filename="../main_window.py" line="263"/>
         <source>{0} documents, {1} pages; embedding model {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="218"/>
-        <source>Re-index needed: {0}. Use Re-index to index every file again.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="239"/>
-        <source>Welcome</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="240"/>
-        <source>Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this window. Then ask questions: answers come only from your documents, with file and page.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="255"/>
-        <source>indexed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="255"/>
-        <source>skipped, unchanged</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="256"/>
-        <source>failed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="256"/>
-        <source>not finished</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="256"/>
-        <source>removed</source>
+        <location filename="../main_window.py" line="265"/>
+        <source>Index damaged: {0}. Use Repair to rebuild it from the PDFs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="267"/>
+        <source>Re-index needed: {0}. Use Re-index to index every file again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="283"/>
+        <source>The index of &apos;{0}&apos; is damaged ({1}). Repair rebuilds it from your PDFs; the broken files are kept aside.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="297"/>
+        <source>Welcome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="298"/>
+        <source>Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this window. Then ask questions: answers come only from your documents, with file and page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="314"/>
+        <source>indexed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="314"/>
+        <source>skipped, unchanged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="315"/>
+        <source>failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="315"/>
+        <source>not finished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="315"/>
+        <source>removed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="318"/>
+        <source>duplicate of {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="328"/>
         <source>{0} documents · embedding model: {1}
 Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="268"/>
+        <location filename="../main_window.py" line="329"/>
         <source>(not yet)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="268"/>
+        <location filename="../main_window.py" line="329"/>
         <source>none yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277"/>
+        <location filename="../main_window.py" line="338"/>
         <source>Name of the new collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277"/>
+        <location filename="../main_window.py" line="338"/>
         <source>New collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="284"/>
+        <location filename="../main_window.py" line="345"/>
         <source>Creating &apos;{0}&apos; (loading the embedding model)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="291"/>
+        <location filename="../main_window.py" line="352"/>
         <source>Rename collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="291"/>
+        <location filename="../main_window.py" line="352"/>
         <source>New name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="304"/>
+        <location filename="../main_window.py" line="365"/>
         <source>Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="305"/>
+        <location filename="../main_window.py" line="366"/>
         <source>Delete the collection &apos;{0}&apos;, its index and its chats? Your PDF files are not touched.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="312"/>
+        <location filename="../main_window.py" line="373"/>
         <source>Add a folder of PDFs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="317"/>
+        <location filename="../main_window.py" line="378"/>
         <source>Add PDF files</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="317"/>
+        <location filename="../main_window.py" line="378"/>
         <source>PDF files (*.pdf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="337"/>
-        <location filename="../main_window.py" line="356"/>
+        <location filename="../main_window.py" line="407"/>
+        <source>Repair index</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="408"/>
+        <source>No damage was found in the index of &apos;{0}&apos;. Rebuild it anyway? Every file is indexed again from your PDFs, which can take a while; the current index files are kept aside.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="416"/>
+        <location filename="../main_window.py" line="437"/>
         <source>Cancelling — files already finished are kept…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="351"/>
+        <location filename="../main_window.py" line="430"/>
+        <source>Rebuilding &apos;{0}&apos;: {1} of {2} files · {3} pages · {4:.1f} pages/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="432"/>
         <source>Indexing &apos;{0}&apos;: {1} of {2} files · {3} pages · {4:.1f} pages/s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="354"/>
+        <location filename="../main_window.py" line="435"/>
         <source>about {0} left</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="364"/>
+        <location filename="../main_window.py" line="445"/>
         <source>Indexing stopped with an error; files already finished are kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="367"/>
+        <location filename="../main_window.py" line="448"/>
         <source>&apos;{0}&apos;: {1} indexed, {2} unchanged, {3} failed, {4} removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="372"/>
+        <location filename="../main_window.py" line="452"/>
+        <source>{0} duplicate(s): the same content as an indexed file, indexed once.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="456"/>
         <source>{0} skipped (not regular files, e.g. {1}: {2}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="375"/>
+        <location filename="../main_window.py" line="462"/>
         <source>Indexing cancelled; finished files were kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="395"/>
+        <location filename="../main_window.py" line="482"/>
         <source>Loading the embedding model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="477"/>
+        <location filename="../main_window.py" line="564"/>
         <source>Q:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="477"/>
+        <location filename="../main_window.py" line="564"/>
         <source>Error:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="477"/>
+        <location filename="../main_window.py" line="564"/>
         <source>(no answer)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="478"/>
+        <location filename="../main_window.py" line="565"/>
         <source>(stopped before the end)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="478"/>
+        <location filename="../main_window.py" line="565"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="479"/>
+        <location filename="../main_window.py" line="566"/>
         <source>Retrieved passages (not citations):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="479"/>
+        <location filename="../main_window.py" line="566"/>
         <source>p.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="480"/>
+        <location filename="../main_window.py" line="567"/>
         <source>Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="480"/>
+        <location filename="../main_window.py" line="567"/>
         <source>Collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="481"/>
+        <location filename="../main_window.py" line="568"/>
         <source>Not found in the passages they cite (unverified):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="482"/>
+        <location filename="../main_window.py" line="569"/>
         <source>Incomplete, the answer broke off:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="488"/>
+        <location filename="../main_window.py" line="575"/>
         <source>Answer and sources copied as Markdown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="494"/>
+        <location filename="../main_window.py" line="581"/>
         <source>This chat has no answers to export yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="498"/>
+        <location filename="../main_window.py" line="585"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="498"/>
+        <location filename="../main_window.py" line="585"/>
         <source>JSON with audit records (*.json)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="499"/>
+        <location filename="../main_window.py" line="586"/>
         <source>Export chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="512"/>
+        <location filename="../main_window.py" line="599"/>
         <source>Cannot write {0}: {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="514"/>
+        <location filename="../main_window.py" line="601"/>
         <source>Chat exported to {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="528"/>
+        <location filename="../main_window.py" line="615"/>
         <source>Error: {0}</source>
         <translation type="unfinished"></translation>
     </message>
