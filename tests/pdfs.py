@@ -12,10 +12,11 @@ import pypdf
 from assistant.samples import write_pdf
 
 
-def encrypted(path: Path) -> Path:
-    src = write_pdf(path.with_suffix(".plain.pdf"), ["Secret minutes of the board."])
+def encrypted(path: Path, user_password: str = "secret", text: str = "Secret minutes of the board.") -> Path:
+    """Encrypted with a user password (it cannot be opened without it), or with "" an owner password only."""
+    src = write_pdf(path.with_suffix(".plain.pdf"), [text])
     writer = pypdf.PdfWriter(clone_from=str(src))
-    writer.encrypt(user_password="secret", owner_password="owner")
+    writer.encrypt(user_password=user_password, owner_password="owner")
     with open(path, "wb") as fh:
         writer.write(fh)
     src.unlink()
@@ -116,13 +117,7 @@ def slow_to_parse(path: Path, operators: int = 150_000) -> Path:
 
 def owner_password_only(path: Path) -> Path:
     """Encrypted with an owner password only (printing and copying restricted): opens without one."""
-    src = write_pdf(path.with_suffix(".plain.pdf"), ["Owner password only: the pilot station opened 1871."])
-    writer = pypdf.PdfWriter(clone_from=str(src))
-    writer.encrypt(user_password="", owner_password="owner")
-    with open(path, "wb") as fh:
-        writer.write(fh)
-    src.unlink()
-    return path
+    return encrypted(path, "", "Owner password only: the pilot station opened 1871.")
 
 
 def deeply_nested(path: Path, depth: int = 100_000, kind: str = "array") -> Path:
