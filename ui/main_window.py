@@ -182,36 +182,15 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([240, 560, 480])
         self.splitter.setChildrenCollapsible(False)
 
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setObjectName("errorText")
         close = QPushButton(self.tr("Dismiss"))
         close.clicked.connect(lambda: self.error_bar.hide())
-        self.error_bar = QFrame()
-        self.error_bar.setObjectName("errorBar")
-        self.error_bar.setStyleSheet("#errorBar { background: #fdecea; border: 1px solid #e0a0a0; }"
-                                     " #errorText { color: #7a0010; }")
-        eb = QHBoxLayout(self.error_bar)
-        eb.addWidget(self.error_label, 1)
-        eb.addWidget(close)
-        self.error_bar.hide()
+        self.error_bar, self.error_label = self._bar("error", "#fdecea", "#e0a0a0", "#7a0010", close)
 
-        self.damage_label = QLabel()  # the current collection's index is damaged: what, and the way out
-        self.damage_label.setWordWrap(True)
-        self.damage_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.damage_label.setObjectName("damageText")
         self.repair_button = QPushButton(self.tr("&Repair"))
         self.repair_button.setToolTip(self.tr("Rebuild the index from this collection's PDFs"))
         self.repair_button.clicked.connect(self.repair_damaged)
-        self.damage_bar = QFrame()
-        self.damage_bar.setObjectName("damageBar")
-        self.damage_bar.setStyleSheet("#damageBar { background: #fff4d6; border: 1px solid #e0b050; }"
-                                      " #damageText { color: #5a3d00; }")
-        db = QHBoxLayout(self.damage_bar)
-        db.addWidget(self.damage_label, 1)
-        db.addWidget(self.repair_button)
-        self.damage_bar.hide()
+        # the current collection's index is damaged: what, and the way out
+        self.damage_bar, self.damage_label = self._bar("damage", "#fff4d6", "#e0b050", "#5a3d00", self.repair_button)
 
         central = QWidget()
         cl = QVBoxLayout(central)
@@ -391,6 +370,23 @@ class MainWindow(QMainWindow):
     def reindex(self) -> None:
         if self.collection:
             self.controller.index(self.collection)
+
+    @staticmethod
+    def _bar(name: str, background: str, border: str, text: str, button: QPushButton) -> tuple[QFrame, QLabel]:
+        """A hidden coloured bar across the window: a selectable wrapped message, and a button at its end."""
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setObjectName(f"{name}Text")
+        bar = QFrame()
+        bar.setObjectName(f"{name}Bar")
+        bar.setStyleSheet(f"#{name}Bar {{ background: {background}; border: 1px solid {border}; }}"
+                          f" #{name}Text {{ color: {text}; }}")
+        row = QHBoxLayout(bar)
+        row.addWidget(label, 1)
+        row.addWidget(button)
+        bar.hide()
+        return bar, label
 
     def repair_damaged(self) -> None:
         """The banner's Repair: the damage is known, so the rebuild starts at once."""
