@@ -75,12 +75,14 @@ class CollectionStatus:
     reindex: str = ""  # why `assistant index` should index it again ("": its index is current)
     duplicates: int = 0  # files holding the same content as an indexed one (indexed once, there)
     damaged: str = ""  # what is wrong with its index ("": nothing found); `assistant repair` rebuilds it
+    embed_runtime: str = ""  # how its vectors were computed (onnx-int8, onnx-fp32, torch, remote; "": torch)
 
 
-def reindex_reason(ledger: Ledger, name: str, chunking: str) -> str:
+def reindex_reason(ledger: Ledger, name: str, chunking: str, runtime: str = "") -> str:
     """Why every file of `name` is to be indexed again ("" when its index is current): its index format is
-    older than what indexing writes now, or its chunks were cut otherwise than `chunking` ("tokens/overlap")
-    says. `assistant index` does it, and says why."""
+    older than what indexing writes now, its chunks were cut otherwise than `chunking` ("tokens/overlap")
+    says, or its vectors were computed by another embedding runtime than `runtime` ("onnx" or "torch";
+    "": not asked). `assistant index` does it, and says why."""
     info = ledger.collection(name)
     if info is None or not ledger.files(name):
         return ""
@@ -88,6 +90,10 @@ def reindex_reason(ledger: Ledger, name: str, chunking: str) -> str:
         return f"'{name}' was indexed before page and document vectors were added to the index"
     if info.chunking != chunking:
         return f"'{name}' was chunked as {info.chunking or '256/32'} tokens, the settings say {chunking}"
+    built = "onnx" if info.embed_runtime.startswith("onnx") else "torch"
+    if runtime and info.embed_runtime != "remote" and built != runtime:
+        return (f"'{name}' was embedded with {'the ONNX runtime' if built == 'onnx' else 'sentence-transformers'}"
+                f", the settings say {runtime}" + (" (faster)" if runtime == "onnx" else ""))
     return ""
 
 
@@ -97,7 +103,8 @@ def reindex_advice(reason: str, name: str) -> str:
             "indexes every file again") if reason else ""
 
 
-def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "", damaged: str = "") -> CollectionStatus:
+def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "", damaged: str = "",
+           runtime: str = "") -> CollectionStatus:
     """The ledger's figures, checked against `store` when one is given (None: the ledger alone, cheap
     enough for a list refreshed often); `chunking` ("tokens/overlap", from the settings) to say whether
     it needs indexing again."""
@@ -106,8 +113,8 @@ def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "", d
     common = dict(name=name, embed_model=info.embed_model, embed_dim=info.embed_dim, documents=totals["indexed"],
                   failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"], pending=totals["pending"],
                   chunking=info.chunking, index_format=info.index_format, duplicates=totals["duplicate"],
-                  reindex=reindex_advice(reindex_reason(ledger, name, chunking), name) if chunking else "",
-                  damaged=damaged)
+                  reindex=reindex_advice(reindex_reason(ledger, name, chunking, runtime), name) if chunking else "",
+                  damaged=damaged, embed_runtime=info.embed_runtime)
     if store is None:
         return CollectionStatus(**common, store_chunks=totals["chunks"], missing_in_store=0, orphans_in_store=0)
     ledger_ids, store_ids = ledger.chunk_ids(name), store.all_ids()

@@ -55,6 +55,8 @@ class Embedder:
     info: EmbeddingModelInfo
     max_tokens: int = 512
     count_tokens: Callable[[str], int] | None = None
+    runtime: str = "torch"  # how its vectors are computed: onnx-int8, onnx-fp32, torch, remote
+    device: str = "cpu"  # where: cpu, cuda, or the remote endpoint
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         """Vectors for already prefixed `texts`; `kind` is "passage" or "query"."""
@@ -88,6 +90,7 @@ class SentenceTransformerEmbedder(Embedder):
         except Exception as e:
             raise ConfigError(f"cannot load embedding model '{name}' from {path}: {e}") from None
         self.batch_size = batch_size
+        self.device = str(self.model.device)
         self.max_tokens = int(self.model.max_seq_length or 512)
         tokenizer = self.model.tokenizer
         self.count_tokens = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -128,6 +131,7 @@ class RemoteEmbedder(Embedder):
         from assistant.openai_client import make_client
 
         self.url, self.batch_size, self.server_prefix = url, batch_size, server_prefix
+        self.runtime, self.device = "remote", url
         self.client = make_client(url, api_key, connect_timeout_s, read_timeout_s, max_retries)
         self.info = EmbeddingModelInfo(name=name, dim=0, prefix=prefix)
         dim = self._embed(["dimension probe"], "query").shape[1]

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from dataclasses import fields
+from pathlib import Path
 from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 from assistant import __version__, collections, models, repair, storage
@@ -73,12 +74,26 @@ class _Parts(Generic[T]):
         return list(self._built.values())
 
 
-def make_embedder(s: Settings, registry: Registry, model: str) -> Embedder:
+def make_embedder(s: Settings, registry: Registry, model: str, runtime: str = "",
+                  tell: Callable[[str], None] = lambda _: None) -> Embedder:
+    """The embedder of `model`. Local: ONNX Runtime on the model's one-time ONNX conversion unless `runtime`
+    (default: the settings') is "torch" or the conversion fails, which `tell` hears in one line."""
     if s.embedding_backend == "remote":
-        return RemoteEmbedder(s.embedding_url, model, prefix_scheme_for(model), s.embedding_api_key,
-                              s.remote_connect_timeout_s, s.remote_read_timeout_s, s.remote_max_retries,
-                              s.embedding_batch_size, s.embedding_server_prefix)
+        emb = RemoteEmbedder(s.embedding_url, model, prefix_scheme_for(model), s.embedding_api_key,
+                             s.remote_connect_timeout_s, s.remote_read_timeout_s, s.remote_max_retries,
+                             s.embedding_batch_size, s.embedding_server_prefix)
+        return emb
     entry = registry.resolve(model, "embedding")
+    if (runtime or s.embedding_runtime) != "torch":
+        folder, why = registry.onnx_folder(entry, tell)
+        if folder:
+            from assistant.onnx_embedding import OnnxEmbedder
+
+            return OnnxEmbedder(folder, entry.name, entry.prefix, device=s.embedding_device,
+                                threads=s.embedding_threads, batch_size=s.embedding_batch_size)
+        from assistant.onnx_embedding import fallback_notice
+
+        tell(fallback_notice(entry.name, why))
     return SentenceTransformerEmbedder(entry.path, entry.name, entry.prefix, s.embedding_device,
                                        s.embedding_batch_size)
 
@@ -105,7 +120,7 @@ def make_chat_backend(s: Settings, registry: Registry, isolate_model: bool) -> C
 
 
 def build_assistant(settings: Settings, *, isolate_model: bool = False,
-                    follow_collection_model: bool = False) -> "Assistant":
+                    follow_collection_model: bool = False, searching_only: bool = False) -> "Assistant":
     """The one place that turns settings into a working assistant. Models load on first use.
 
     `isolate_model`: the local model runs in a child process, so that its crash raises an error instead
@@ -113,13 +128,22 @@ def build_assistant(settings: Settings, *, isolate_model: bool = False,
     `follow_collection_model`: an existing collection is embedded with the model it was built with, and
     `embedding_model` only picks the model of new ones (the desktop app); without it (the CLI), a
     configured model other than the collection's is refused, so a typo never goes unnoticed.
+    `searching_only`: this process never writes to the index (the CLI's search, ask and eval), so the store
+    is read without Chroma's Python client (assistant/store.py: 1.5 s less at start).
     """
     data = settings.data_path
     registry = Registry(data)
-    return Assistant(settings, ledger=Ledger(data / "ledger.sqlite"), registry=registry,
-                     embedders=_Parts(lambda model: make_embedder(settings, registry, model)),
-                     chat=_Parts(lambda _: make_chat_backend(settings, registry, isolate_model)),
-                     follow_collection_model=follow_collection_model)
+
+    def embedder(key: str) -> Embedder:  # key: "model<TAB>runtime"
+        model, runtime = key.split("\t")
+        return make_embedder(settings, registry, model, runtime, tell=lambda line: assistant.tell(line))
+
+    assistant = Assistant(settings, ledger=Ledger(data / "ledger.sqlite"), registry=registry,
+                          embedders=_Parts(embedder),
+                          chat=_Parts(lambda _: make_chat_backend(settings, registry, isolate_model)),
+                          follow_collection_model=follow_collection_model)
+    assistant.searching_only = searching_only
+    return assistant
 
 
 def check_connection(settings: Settings) -> str:
@@ -140,6 +164,7 @@ class Assistant:
         self.follow_collection_model = follow_collection_model
         # renames and deletes a killed run left midway are finished before anything reads the collections
         self.notices = collections.settle(self.data, ledger)
+        self.tell: Callable[[str], None] = self.notices.append  # a line said while working (the CLI prints it)
         self._checked_after_kill = False
 
     def _after_kill(self) -> None:
@@ -156,17 +181,48 @@ class Assistant:
         self._checked_after_kill = True
 
     # ---- parts (loaded on first use)
-    def store(self, collection: str) -> Store:
-        return Store(self.data / "chroma", collection)
+    searching_only = False  # set by build_assistant
 
-    def embedder(self, model: str | None = None) -> Embedder:
-        return self._embedders.get(model or self.settings.embedding_model)
+    def store(self, collection: str) -> Store:
+        return Store(self.data / "chroma", collection, reader=self.searching_only)
+
+    def embedder(self, model: str | None = None, runtime: str = "") -> Embedder:
+        """The embedder of `model` (default: the configured one); `runtime` "torch" or "onnx" overrides the
+        settings' (a collection is searched the way it was embedded)."""
+        return self._embedders.get(f"{model or self.settings.embedding_model}\t{runtime}")
+
+    def _runtime(self) -> str:
+        """The embedding runtime new vectors get: "onnx" or "torch" ("" for a remote embedder), known
+        without loading or converting a model."""
+        s = self.settings
+        if s.embedding_backend == "remote":
+            return ""
+        if s.embedding_runtime == "torch":
+            return "torch"
+        if s.embedding_runtime == "auto":
+            from assistant import onnx_embedding
+
+            try:
+                entry = self._registry.resolve(s.embedding_model, "embedding")
+            except AssistantError:
+                return ""
+            if not (entry.onnx and onnx_embedding.valid(Path(entry.onnx), entry.path)) and \
+                    onnx_embedding.failure(onnx_embedding.cache_dir(self._registry.models_dir, entry.name, entry.path)):
+                return "torch"
+        return "onnx"
+
+    @staticmethod
+    def _searched_with(info: CollectionInfo) -> str:
+        """The runtime `info`'s queries are embedded with: the one its passages were."""
+        return "onnx" if info.embed_runtime.startswith("onnx") else "" if info.embed_runtime == "remote" else "torch"
 
     def warm(self, collection: str = "") -> Embedder:
         """Load the embedding model that `collection` is searched with (the configured one for a new
         collection or none) ahead of the first question, so that it does not wait; creates nothing."""
         info = self._ledger.collection(collection) if collection else None
-        return self.embedder(info.embed_model if info is not None and self.follow_collection_model else None)
+        if info is None:
+            return self.embedder()
+        return self.embedder(info.embed_model if self.follow_collection_model else None, self._searched_with(info))
 
     def backend(self) -> ChatBackend:
         return self._chat.get()
@@ -188,16 +244,18 @@ class Assistant:
                 f"({info.embed_dim} dimensions) but '{name}' ({dim}) is configured; "
                 f"use --embedding-model {info.embed_model}, or another collection")
 
-    def _collection_embedder(self, name: str) -> Embedder:
-        """The embedder for `name`, creating the collection on first use; refuses a mismatched model."""
+    def _collection_embedder(self, name: str, searching: bool = False) -> Embedder:
+        """The embedder for `name`, creating the collection on first use; refuses a mismatched model.
+        `searching`: embeds queries the way `name`'s passages were (indexing: the way the settings say)."""
         info = self._ledger.collection(name)
         if info is not None:
             self._check_embedder(info)
-        emb = self.embedder(info.embed_model if info is not None and self.follow_collection_model else None)
+        emb = self.embedder(info.embed_model if info is not None and self.follow_collection_model else None,
+                            self._searched_with(info) if info is not None and searching else "")
         if info is None:
             collections.check_new_name(self._ledger, name)
             self._ledger.create_collection(CollectionInfo(name, emb.info.name, emb.info.dim, emb.info.prefix,
-                                                          self._chunking(), INDEX_FORMAT))
+                                                          self._chunking(), INDEX_FORMAT, emb.runtime))
         else:
             self._check_embedder(info, emb)
         return emb
@@ -224,15 +282,20 @@ class Assistant:
             options = IndexOptions(chunk_tokens=s.chunk_tokens, chunk_overlap_tokens=s.chunk_overlap_tokens,
                                    parse_timeout_s=s.parse_timeout_s, parse_memory_mb=s.parse_memory_mb,
                                    parse_workers=s.parse_workers)
-            again = collections.reindex_reason(self._ledger, name, self._chunking()) if info else ""
+            again = collections.reindex_reason(self._ledger, name, self._chunking(), self._runtime()) if info else ""
             again = f"{again}: every file of '{name}' is indexed again" if again else ""
             broken = (rebuild or repair.problem(self.data, self._ledger, name)) if info else ""
             # a rebuild forgets the files' records, so each is indexed again, and a killed one goes on
             notice = repair.begin(self.data, self._ledger, name, broken) if broken else ""
-            last = None
+            last, used = None, []
+
+            def embedder() -> Embedder:
+                used.append(self._collection_embedder(name))
+                return used[-1]
+
             try:
                 for last in run_index(paths, ledger=self._ledger, store=self.store(name),
-                                      embedder=lambda: self._collection_embedder(name), collection=name,
+                                      embedder=embedder, collection=name,
                                       options=options, cancel=cancel, again="" if broken else again, notice=notice):
                     yield last
             except AssistantError:
@@ -242,7 +305,7 @@ class Assistant:
                     raise StorageError(why) from None
                 raise
             if last is not None and not last.cancelled and self._ledger.collection(name) is not None:
-                self._ledger.set_layout(name, self._chunking(), INDEX_FORMAT)
+                self._ledger.set_layout(name, self._chunking(), INDEX_FORMAT, used[0].runtime if used else None)
                 repair.end(self._ledger, name)
 
     def repair(self, collection: str | None = None, rebuild: bool = False,
@@ -322,7 +385,8 @@ class Assistant:
         """How `name` is searched, and how its refusals are decided (loads the embedding model)."""
         s = self.settings
         views = self._ledger.collection(name).index_format >= 2
-        retriever = Retriever(self._collection_embedder(name), self.store(name), lexical_weight=LEXICAL_WEIGHT,
+        retriever = Retriever(self._collection_embedder(name, searching=True), self.store(name),
+                              lexical_weight=LEXICAL_WEIGHT,
                               views=views)
         if s.min_score >= 0:
             return retriever, Refusal(s.min_score, "relevance threshold min_score")
@@ -356,7 +420,8 @@ class Assistant:
 
     def index_notice(self, name: str) -> str:
         """Why `name` should be indexed again to get the best results ("" when its index is current)."""
-        return collections.reindex_advice(collections.reindex_reason(self._ledger, name, self._chunking()), name)
+        reason = collections.reindex_reason(self._ledger, name, self._chunking(), self._runtime())
+        return collections.reindex_advice(reason, name)
 
     def evaluate(self, questions_file: str, *, collection: str | None = None, k: int = 10) -> list[Scored]:
         """Score retrieval and refusal on a questions file (see assistant/evaluation.py)."""
@@ -415,7 +480,7 @@ class Assistant:
         collections.existing(self._ledger, name)
         damaged = self.damage(name) if check else ""
         return collections.status(self._ledger, self.store(name) if check and not damaged else None, name,
-                                  self._chunking(), damaged=damaged)
+                                  self._chunking(), damaged=damaged, runtime=self._runtime())
 
     def collection_model(self, name: str) -> str:
         """The embedding model that built `name` ("" before its first file)."""
@@ -456,14 +521,40 @@ class Assistant:
         return [n for n, e in self._registry.entries().items() if e.kind == kind]
 
     def add_model(self, path: str, name: str = "", prefix: str = "") -> ModelEntry:
-        return models.add(self._registry, path, name, prefix)
+        return self._converted(models.add(self._registry, path, name, prefix))
 
     def add_packaged_models(self) -> list[ModelEntry]:
-        return models.add_packaged(self._registry)
+        return [self._converted(e) for e in models.add_packaged(self._registry)]
 
     def pull_model(self, name: str, progress: models.ProgressFn | None = None,
                    cancel: threading.Event | None = None) -> ModelEntry:
-        return models.pull(self._registry, name, self.settings.hub_url, progress=progress, cancel=cancel)
+        return self._converted(models.pull(self._registry, name, self.settings.hub_url, progress=progress,
+                                           cancel=cancel))
+
+    def _converted(self, entry: ModelEntry) -> ModelEntry:
+        """A newly registered embedding model is converted to ONNX now, not at its first use (unless the
+        settings say torch); `tell` hears how it went."""
+        if entry.kind != "embedding" or self.settings.embedding_runtime == "torch":
+            return entry
+        from assistant import onnx_embedding
+
+        folder, why = self._registry.onnx_folder(entry, self.tell)
+        self.tell(onnx_embedding.describe(folder) if folder else onnx_embedding.fallback_notice(entry.name, why))
+        return self._registry.entries().get(entry.name, entry)
+
+    def embedding_status(self) -> dict:
+        """How local embeddings run (runtime, conversion, device, threads), known without loading a model."""
+        s = self.settings
+        if s.embedding_backend == "remote":
+            return {"runtime": "remote", "device": s.embedding_url}
+        from assistant import onnx_embedding
+
+        try:
+            entry = self._registry.resolve(s.embedding_model, "embedding")
+        except AssistantError as e:
+            return {"runtime": self._runtime() or "onnx", "error": str(e)}
+        return onnx_embedding.status(self._registry.models_dir, entry, self._runtime(), s.embedding_device,
+                                     s.embedding_threads)
 
     # ---- settings and lifetime
     def update_settings(self, settings: Settings) -> bool:

@@ -42,6 +42,7 @@ class CollectionInfo:
     prefix: str
     chunking: str = ""  # "tokens/overlap" its chunks were cut with ("": before this was recorded)
     index_format: int = 1  # what its index holds: 1 chunk vectors, 2 + page and document-opening vectors
+    embed_runtime: str = ""  # how its vectors were computed: onnx-int8, onnx-fp32, torch ("": torch, before)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class FileRecord:
     alias_of: str = ""
 
 
-_COLUMNS = "name, embed_model, embed_dim, prefix, chunking, index_format"
+_COLUMNS = "name, embed_model, embed_dim, prefix, chunking, index_format, embed_runtime"
 _FILE_COLUMNS = "path, size, mtime_ns, sha256, status, reason, pages, empty_pages, chunks, alias_of"
 
 
@@ -83,6 +84,7 @@ class Ledger:
         for table, have, column, sql in (  # ledgers from before these were recorded
                 ("collections", columns, "chunking", "chunking TEXT NOT NULL DEFAULT ''"),
                 ("collections", columns, "index_format", "index_format INTEGER NOT NULL DEFAULT 1"),
+                ("collections", columns, "embed_runtime", "embed_runtime TEXT NOT NULL DEFAULT ''"),
                 ("files", file_columns, "alias_of", "alias_of TEXT NOT NULL DEFAULT ''")):
             if column not in have:
                 try:
@@ -122,13 +124,14 @@ class Ledger:
 
     def create_collection(self, info: CollectionInfo) -> None:
         self._tx([("INSERT INTO collections (name, embed_model, embed_dim, prefix, created, chunking, "
-                   "index_format) VALUES (?,?,?,?,?,?,?)",
+                   "index_format, embed_runtime) VALUES (?,?,?,?,?,?,?,?)",
                    (info.name, info.embed_model, info.embed_dim, info.prefix, time.time(), info.chunking,
-                    info.index_format))])
+                    info.index_format, info.embed_runtime))])
 
-    def set_layout(self, name: str, chunking: str, index_format: int) -> None:
+    def set_layout(self, name: str, chunking: str, index_format: int, embed_runtime: str | None = None) -> None:
         """What every file of `name` is now indexed with (after a complete run)."""
-        self._tx([("UPDATE collections SET chunking=?, index_format=? WHERE name=?", (chunking, index_format, name))])
+        self._tx([("UPDATE collections SET chunking=?, index_format=?, embed_runtime=COALESCE(?, embed_runtime) "
+                   "WHERE name=?", (chunking, index_format, embed_runtime, name))])
 
     _TABLES = (("collections", "name"), ("roots", "collection"), ("files", "collection"),
                ("chunks", "collection"), ("calibration", "collection"))

@@ -6,6 +6,7 @@ missing model is an error that names the command that fixes it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -45,6 +46,7 @@ class ModelEntry:
     kind: str
     path: str
     prefix: str = "none"
+    onnx: str = ""  # its ONNX conversion (assistant/onnx_embedding.py), once made
 
 
 class Registry:
@@ -69,9 +71,22 @@ class Registry:
         entries[entry.name] = entry
         self.data_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({e.name: {"kind": e.kind, "path": e.path, "prefix": e.prefix}
+        tmp.write_text(json.dumps({e.name: {"kind": e.kind, "path": e.path, "prefix": e.prefix,
+                                            **({"onnx": e.onnx} if e.onnx else {})}
                                    for e in entries.values()}, indent=2), encoding="utf-8")
         os.replace(tmp, self.file)
+
+    def onnx_folder(self, entry: ModelEntry, tell: Callable[[str], None] = lambda _: None) -> tuple[str, str]:
+        """The ONNX conversion of embedding model `entry`, made the first time (recorded with a registered
+        model, so that every data dir sharing this registry finds it): (folder, "") or ("", why not)."""
+        from assistant import onnx_embedding
+
+        if entry.onnx and onnx_embedding.valid(Path(entry.onnx), entry.path):
+            return entry.onnx, ""
+        folder, why = onnx_embedding.ensure(self.models_dir, entry.name, entry.path, tell)
+        if folder is not None and entry.name in self.entries() and entry.onnx != str(folder):
+            self.register(dataclasses.replace(entry, onnx=str(folder)))
+        return (str(folder), "") if folder is not None else ("", why)
 
     def resolve(self, name_or_path: str, kind: str) -> ModelEntry:
         """The model's files on disk, or ModelNotFoundError saying which command installs it."""

