@@ -208,8 +208,10 @@ def _report_run(runs, args, collection: str) -> int:
             bar = tqdm(total=prog.files_total, unit="file", file=sys.stderr, dynamic_ncols=True,
                        disable=args.json or None)
         bar.n = prog.files_done
+        long_file, done, of = prog.embedding
         bar.set_postfix_str(f"{prog.pages_per_s:.1f} pages/s" + (
-            f", ETA {prog.eta_s:.0f}s" if prog.eta_s else ""), refresh=False)
+            f", ETA {prog.eta_s:.0f}s" if prog.eta_s else "") + (
+            f", {os.path.basename(long_file)}: {done}/{of} passages" if of else ""), refresh=False)
         bar.refresh()
     if bar is not None:
         bar.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant.errors import ConfigError
 from assistant.indexing import INDEX_FORMAT
 from assistant.ledger import CollectionInfo, Ledger
+from assistant.onnx_embedding import CONVERTER
 from assistant.store import Store, WriterLock, drop_collection, rename_collection
 
 MAX_NAME = 64
@@ -94,6 +95,8 @@ def reindex_reason(ledger: Ledger, name: str, chunking: str, runtime: str = "") 
     if runtime and info.embed_runtime != "remote" and built != runtime:
         return (f"'{name}' was embedded with {'the ONNX runtime' if built == 'onnx' else 'sentence-transformers'}"
                 f", the settings say {runtime}" + (" (faster)" if runtime == "onnx" else ""))
+    if runtime == "onnx" and built == "onnx" and not info.embed_runtime.endswith(f"-c{CONVERTER}"):
+        return f"'{name}' was embedded by an older ONNX conversion of its model"
     return ""
 
 

@@ -224,6 +224,19 @@ class Assistant:
             return self.embedder()
         return self.embedder(info.embed_model if self.follow_collection_model else None, self._searched_with(info))
 
+    def warm_language_model(self) -> None:
+        """Load the local language model ahead of the first question (the desktop app, in the background;
+        in a child process there, so waiting for it costs the window nothing). A remote one loads nothing."""
+        if self.settings.backend != "remote":
+            self.backend().count_tokens([{"role": "user", "content": "warm"}])
+
+    def searches_with_torch(self, collection: str = "") -> bool:
+        """Whether searching `collection` (the configured model for none) loads sentence-transformers."""
+        if self.settings.embedding_backend == "remote":
+            return False
+        info = self._ledger.collection(collection) if collection else None
+        return (self._searched_with(info) if info is not None else self._runtime()) == "torch"
+
     def backend(self) -> ChatBackend:
         return self._chat.get()
 

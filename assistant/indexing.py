@@ -55,6 +55,7 @@ class Progress:
     to_parse: int = 0
     parsed: int = 0
     notice: str = ""  # said once per run, e.g. why every file is indexed again
+    embedding: tuple[str, int, int] = ("", 0, 0)  # a long file being embedded: (path, passages done, of)
 
     @property
     def pages_per_s(self) -> float:
@@ -102,6 +103,10 @@ class _Tally:
 # What an index holds: 1 chunk vectors; 2 also a vector per page and per document opening (Store.views).
 # Collections of an older format are indexed again at their next `assistant index`, and said so before.
 INDEX_FORMAT = 2
+
+# A file with more passages than this is embedded in slices of it, with a Progress after each, so that the
+# progress display keeps moving through a 2,000-page file and a cancel stops it within a slice.
+EMBED_SLICE = 256
 
 # The document's opening (its first characters with text: title, heading, first sentence) gets a vector of
 # its own: 200 characters, measured on benchmarks/retrieval_eval.py.
@@ -293,7 +298,18 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         junk = [(c, why) for c, why in zip(chunks, flags) if why]
         chunks, repeats = stored_once([c for c, why in zip(chunks, flags) if not why])
         opening = opening_text(result.pages, chunks)
-        vectors = model.embed_documents([c.text for c in chunks] + [opening] * bool(opening))
+        texts = [c.text for c in chunks] + [opening] * bool(opening)
+        parts = []
+        for start in range(0, len(texts), EMBED_SLICE):
+            parts.append(model.embed_documents(texts[start:start + EMBED_SLICE]))
+            if len(texts) > EMBED_SLICE:
+                yield tally.snapshot(embedding=(result.file, start + len(parts[-1]), len(texts)))
+            if cancel.is_set():
+                break
+        if cancel.is_set() and len(texts) > EMBED_SLICE:
+            break  # the file is left as it was; the next run embeds it
+        tally.update(embedding=("", 0, 0))
+        vectors = np.concatenate(parts) if parts else model.embed_documents([])
         pages, page_vectors = page_means(chunks, vectors[:len(chunks)])
         ledger.mark_pending(collection, result.file)
         store.delete_file(result.file)

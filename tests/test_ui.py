@@ -199,12 +199,12 @@ def test_the_embedding_model_loads_in_the_background_from_the_start(qtbot, open_
     built.close()
     real, calls, span, gate = engine_module.make_embedder, [], [], threading.Event()
 
-    def recording(settings, registry, model):
+    def recording(settings, registry, model, *args, **kwargs):
         calls.append((model, threading.current_thread() is threading.main_thread()))
         gate.wait(60)  # held until the search below is asked
         span.append(time.monotonic())
         try:
-            return real(settings, registry, model)
+            return real(settings, registry, model, *args, **kwargs)
         finally:
             span.append(time.monotonic())
 

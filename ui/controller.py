@@ -196,14 +196,19 @@ class Controller(QObject):
     def warm(self, collection: str = "") -> Job | None:
         """Load the embedding model `collection` is searched with (the configured one for none) in the
         background, so that the first question, search or new collection does not wait for it; one that
-        comes sooner waits for this load on its own worker thread. A failure is an error like any other."""
+        comes sooner waits for this load on its own worker thread. A failure is an error like any other.
+        The local language model loads next, and both stay loaded while the engine lives."""
         if self.warming is not None:
             return None
-        engine, torch = self.engine, self.settings.embedding_backend != "remote"
+        engine = self.engine
+        torch = engine.searches_with_torch(collection)
 
         def done() -> None:
             self.warming = None
             self.warm_finished.emit()
+            # then the language model, in its own process (the window's thread is not held); a failure
+            # here says nothing: the first question reports it, as it would without this
+            self._start(call(engine.warm_language_model), on_failed=lambda _message: None)
 
         self.warming = self._start(call(lambda: load_quietly(lambda: engine.warm(collection), torch=torch)),
                                    on_done=done)

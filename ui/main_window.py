@@ -429,6 +429,9 @@ class MainWindow(QMainWindow):
             self.controller.indexing_collection, p.files_done, p.files_total, p.pages_done, p.pages_per_s)
         if p.eta_s:
             text += " · " + self.tr("about {0} left").format(_duration(p.eta_s))
+        long_file, done, of = p.embedding
+        if of:
+            text += " · " + self.tr("{0}: {1} of {2} passages").format(Path(long_file).name, done, of)
         if not self.cancel_button.isEnabled():
             text = self.tr("Cancelling — files already finished are kept…")
         self.progress_label.setText(text)

@@ -133,57 +133,57 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../controller.py" line="300"/>
+        <location filename="../controller.py" line="305"/>
         <source>no damage was found in the index of &apos;{0}&apos;; nothing was rebuilt</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="310"/>
+        <location filename="../controller.py" line="315"/>
         <source>Indexing of &apos;{0}&apos; is still running; wait for it or cancel it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="406"/>
+        <location filename="../controller.py" line="411"/>
         <source>Cannot save the chat history: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="411"/>
+        <location filename="../controller.py" line="416"/>
         <source>An answer is still being written; stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="414"/>
+        <location filename="../controller.py" line="419"/>
         <source>Create a collection and add documents before asking.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="448"/>
+        <location filename="../controller.py" line="453"/>
         <source>no answer was produced</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="451"/>
+        <location filename="../controller.py" line="456"/>
         <source>The answer broke off: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="468"/>
+        <location filename="../controller.py" line="473"/>
         <source>The index of &apos;{0}&apos; is being rebuilt from its PDFs; ask again when that has finished.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="488"/>
+        <location filename="../controller.py" line="493"/>
         <source>Create a collection and add documents before searching.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="522"/>
+        <location filename="../controller.py" line="527"/>
         <source>Create a collection and add documents before checking its quality.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="576"/>
+        <location filename="../controller.py" line="581"/>
         <source>Wait for indexing, answering and searching to finish before changing settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -536,7 +536,7 @@ Folders: {2}</source>
     </message>
     <message>
         <location filename="../main_window.py" line="412"/>
-        <location filename="../main_window.py" line="433"/>
+        <location filename="../main_window.py" line="436"/>
         <source>Cancelling — files already finished are kept…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -556,127 +556,132 @@ Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="441"/>
-        <source>Indexing stopped with an error; files already finished are kept.</source>
+        <location filename="../main_window.py" line="434"/>
+        <source>{0}: {1} of {2} passages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="444"/>
+        <source>Indexing stopped with an error; files already finished are kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="447"/>
         <source>&apos;{0}&apos;: {1} indexed, {2} unchanged, {3} failed, {4} removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="448"/>
+        <location filename="../main_window.py" line="451"/>
         <source>{0} duplicate(s): the same content as an indexed file, indexed once.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452"/>
+        <location filename="../main_window.py" line="455"/>
         <source>{0} skipped (not regular files, e.g. {1}: {2}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="458"/>
+        <location filename="../main_window.py" line="461"/>
         <source>Indexing cancelled; finished files were kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="478"/>
+        <location filename="../main_window.py" line="481"/>
         <source>Loading the embedding model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="560"/>
+        <location filename="../main_window.py" line="563"/>
         <source>Q:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="560"/>
+        <location filename="../main_window.py" line="563"/>
         <source>Error:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="560"/>
+        <location filename="../main_window.py" line="563"/>
         <source>(no answer)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="561"/>
+        <location filename="../main_window.py" line="564"/>
         <source>(stopped before the end)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="561"/>
+        <location filename="../main_window.py" line="564"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="562"/>
+        <location filename="../main_window.py" line="565"/>
         <source>Retrieved passages (not citations):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="562"/>
+        <location filename="../main_window.py" line="565"/>
         <source>p.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="563"/>
+        <location filename="../main_window.py" line="566"/>
         <source>Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="563"/>
+        <location filename="../main_window.py" line="566"/>
         <source>Collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="564"/>
+        <location filename="../main_window.py" line="567"/>
         <source>Not found in the passages they cite (unverified):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="565"/>
+        <location filename="../main_window.py" line="568"/>
         <source>Incomplete, the answer broke off:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="571"/>
+        <location filename="../main_window.py" line="574"/>
         <source>Answer and sources copied as Markdown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="577"/>
+        <location filename="../main_window.py" line="580"/>
         <source>This chat has no answers to export yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="581"/>
+        <location filename="../main_window.py" line="584"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="581"/>
+        <location filename="../main_window.py" line="584"/>
         <source>JSON with audit records (*.json)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="582"/>
+        <location filename="../main_window.py" line="585"/>
         <source>Export chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="595"/>
+        <location filename="../main_window.py" line="598"/>
         <source>Cannot write {0}: {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="597"/>
+        <location filename="../main_window.py" line="600"/>
         <source>Chat exported to {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="611"/>
+        <location filename="../main_window.py" line="614"/>
         <source>Error: {0}</source>
         <translation type="unfinished"></translation>
     </message>
