@@ -82,8 +82,8 @@ class CollectionStatus:
 def reindex_reason(ledger: Ledger, name: str, chunking: str, runtime: str = "") -> str:
     """Why every file of `name` is to be indexed again ("" when its index is current): its index format is
     older than what indexing writes now, its chunks were cut otherwise than `chunking` ("tokens/overlap")
-    says, or its vectors were computed by another embedding runtime than `runtime` ("onnx" or "torch";
-    "": not asked). `assistant index` does it, and says why."""
+    says, or its vectors were computed by another embedding runtime than `runtime` ("torch", "onnx-fp32",
+    "onnx-int8"; "": not asked). `assistant index` does it, and says why."""
     info = ledger.collection(name)
     if info is None or not ledger.files(name):
         return ""
@@ -91,13 +91,15 @@ def reindex_reason(ledger: Ledger, name: str, chunking: str, runtime: str = "") 
         return f"'{name}' was indexed before page and document vectors were added to the index"
     if info.chunking != chunking:
         return f"'{name}' was chunked as {info.chunking or '256/32'} tokens, the settings say {chunking}"
-    built = "onnx" if info.embed_runtime.startswith("onnx") else "torch"
-    if runtime and info.embed_runtime != "remote" and built != runtime:
-        return (f"'{name}' was embedded with {'the ONNX runtime' if built == 'onnx' else 'sentence-transformers'}"
-                f", the settings say {runtime}" + (" (faster)" if runtime == "onnx" else ""))
-    if runtime == "onnx" and built == "onnx" and not info.embed_runtime.endswith(f"-c{CONVERTER}"):
+    built = info.embed_runtime[:9] if info.embed_runtime.startswith("onnx-") else info.embed_runtime or "torch"
+    if runtime and built != "remote" and built != runtime:
+        return f"'{name}' was embedded with {_RUNTIMES.get(built, built)}, the settings say {_RUNTIMES.get(runtime, runtime)}"
+    if runtime.startswith("onnx") and not info.embed_runtime.endswith(f"-c{CONVERTER}"):
         return f"'{name}' was embedded by an older ONNX conversion of its model"
     return ""
+
+
+_RUNTIMES = {"torch": "sentence-transformers", "onnx-fp32": "ONNX fp32", "onnx-int8": "ONNX int8"}
 
 
 def reindex_advice(reason: str, name: str) -> str:

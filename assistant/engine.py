@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from dataclasses import fields
-from pathlib import Path
 from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 from assistant import __version__, collections, models, repair, storage
@@ -84,8 +83,10 @@ def make_embedder(s: Settings, registry: Registry, model: str, runtime: str = ""
                              s.embedding_batch_size, s.embedding_server_prefix)
         return emb
     entry = registry.resolve(model, "embedding")
-    if (runtime or s.embedding_runtime) != "torch":
-        folder, why = registry.onnx_folder(entry, tell)
+    runtime = runtime or s.embedding_runtime  # auto, onnx, torch; or onnx-fp32 / onnx-int8 (a collection's)
+    if runtime != "torch":
+        precision = runtime[5:] if runtime.startswith("onnx-") else s.embedding_precision
+        folder, why = registry.onnx_folder(entry, precision, tell)
         if folder:
             from assistant.onnx_embedding import OnnxEmbedder
 
@@ -187,34 +188,36 @@ class Assistant:
         return Store(self.data / "chroma", collection, reader=self.searching_only)
 
     def embedder(self, model: str | None = None, runtime: str = "") -> Embedder:
-        """The embedder of `model` (default: the configured one); `runtime` "torch" or "onnx" overrides the
-        settings' (a collection is searched the way it was embedded)."""
+        """The embedder of `model` (default: the configured one); `runtime` "torch", "onnx-fp32" or
+        "onnx-int8" overrides the settings' (a collection is searched the way it was embedded)."""
         return self._embedders.get(f"{model or self.settings.embedding_model}\t{runtime}")
 
     def _runtime(self) -> str:
-        """The embedding runtime new vectors get: "onnx" or "torch" ("" for a remote embedder), known
-        without loading or converting a model."""
+        """The embedding runtime new vectors get: "torch", "onnx-fp32" or "onnx-int8" ("" for a remote
+        embedder), known without loading or converting a model."""
         s = self.settings
         if s.embedding_backend == "remote":
             return ""
         if s.embedding_runtime == "torch":
             return "torch"
-        if s.embedding_runtime == "auto":
-            from assistant import onnx_embedding
+        from assistant import onnx_embedding
 
-            try:
-                entry = self._registry.resolve(s.embedding_model, "embedding")
-            except AssistantError:
-                return ""
-            if not (entry.onnx and onnx_embedding.valid(Path(entry.onnx), entry.path)) and \
-                    onnx_embedding.failure(onnx_embedding.cache_dir(self._registry.models_dir, entry.name, entry.path)):
-                return "torch"
-        return "onnx"
+        try:
+            entry = self._registry.resolve(s.embedding_model, "embedding")
+        except AssistantError:
+            return f"onnx-{s.embedding_precision}"
+        folder = self._registry.known_onnx(entry, s.embedding_precision)
+        manifest = onnx_embedding.read_manifest(folder) if folder.is_dir() else None
+        if manifest is None and s.embedding_runtime == "auto" and onnx_embedding.failure(folder):
+            return "torch"
+        return f"onnx-{manifest['variant'] if manifest else s.embedding_precision}"
 
     @staticmethod
     def _searched_with(info: CollectionInfo) -> str:
         """The runtime `info`'s queries are embedded with: the one its passages were."""
-        return "onnx" if info.embed_runtime.startswith("onnx") else "" if info.embed_runtime == "remote" else "torch"
+        if info.embed_runtime.startswith(("onnx-fp32", "onnx-int8")):
+            return info.embed_runtime[:9]
+        return "" if info.embed_runtime == "remote" else "torch"
 
     def warm(self, collection: str = "") -> Embedder:
         """Load the embedding model that `collection` is searched with (the configured one for a new
@@ -551,7 +554,7 @@ class Assistant:
             return entry
         from assistant import onnx_embedding
 
-        folder, why = self._registry.onnx_folder(entry, self.tell)
+        folder, why = self._registry.onnx_folder(entry, self.settings.embedding_precision, self.tell)
         self.tell(onnx_embedding.describe(folder) if folder else onnx_embedding.fallback_notice(entry.name, why))
         return self._registry.entries().get(entry.name, entry)
 
@@ -566,8 +569,8 @@ class Assistant:
             entry = self._registry.resolve(s.embedding_model, "embedding")
         except AssistantError as e:
             return {"runtime": self._runtime() or "onnx", "error": str(e)}
-        return onnx_embedding.status(self._registry.models_dir, entry, self._runtime(), s.embedding_device,
-                                     s.embedding_threads)
+        return onnx_embedding.status(self._registry.known_onnx(entry, s.embedding_precision), entry,
+                                     self._runtime(), s.embedding_device, s.embedding_threads)
 
     # ---- settings and lifetime
     def update_settings(self, settings: Settings) -> bool:

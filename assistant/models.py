@@ -10,7 +10,7 @@ import dataclasses
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -46,7 +46,7 @@ class ModelEntry:
     kind: str
     path: str
     prefix: str = "none"
-    onnx: str = ""  # its ONNX conversion (assistant/onnx_embedding.py), once made
+    onnx: dict = field(default_factory=dict)  # its ONNX conversions by precision (fp32, int8), once made
 
 
 class Registry:
@@ -64,7 +64,8 @@ class Registry:
             raw = json.loads(self.file.read_text(encoding="utf-8"))
         except (ValueError, OSError) as e:
             raise ConfigError(f"{self.file}: unreadable model registry ({e}); remove it and re-add models")
-        return {name: ModelEntry(name=name, **v) for name, v in raw.items()}
+        return {name: ModelEntry(name=name, **{**v, "onnx": v.get("onnx") if isinstance(v.get("onnx"), dict) else {}})
+                for name, v in raw.items()}
 
     def register(self, entry: ModelEntry) -> None:
         entries = self.entries()
@@ -76,17 +77,30 @@ class Registry:
                                    for e in entries.values()}, indent=2), encoding="utf-8")
         os.replace(tmp, self.file)
 
-    def onnx_folder(self, entry: ModelEntry, tell: Callable[[str], None] = lambda _: None) -> tuple[str, str]:
-        """The ONNX conversion of embedding model `entry`, made the first time (recorded with a registered
-        model, so that every data dir sharing this registry finds it): (folder, "") or ("", why not)."""
+    def onnx_folder(self, entry: ModelEntry, precision: str = "fp32",
+                    tell: Callable[[str], None] = lambda _: None) -> tuple[str, str]:
+        """The ONNX conversion of embedding model `entry` at `precision`, made the first time (recorded with
+        a registered model, so that every data dir sharing this registry finds it): (folder, "") or
+        ("", why not)."""
         from assistant import onnx_embedding
 
-        if entry.onnx and onnx_embedding.valid(Path(entry.onnx), entry.path):
-            return entry.onnx, ""
-        folder, why = onnx_embedding.ensure(self.models_dir, entry.name, entry.path, tell)
-        if folder is not None and entry.name in self.entries() and entry.onnx != str(folder):
-            self.register(dataclasses.replace(entry, onnx=str(folder)))
+        known = entry.onnx.get(precision, "")
+        if known and onnx_embedding.valid(Path(known), entry.path, precision):
+            return known, ""
+        folder, why = onnx_embedding.ensure(self.models_dir, entry.name, entry.path, precision, tell)
+        current = self.entries().get(entry.name)
+        if folder is not None and current is not None and current.onnx.get(precision) != str(folder):
+            self.register(dataclasses.replace(current, onnx={**current.onnx, precision: str(folder)}))
         return (str(folder), "") if folder is not None else ("", why)
+
+    def known_onnx(self, entry: ModelEntry, precision: str) -> Path:
+        """Where `entry`'s conversion at `precision` is, or would be made (no conversion is started)."""
+        from assistant import onnx_embedding
+
+        known = entry.onnx.get(precision, "")
+        if known and onnx_embedding.valid(Path(known), entry.path, precision):
+            return Path(known)
+        return onnx_embedding.cache_dir(self.models_dir, entry.name, entry.path, precision)
 
     def resolve(self, name_or_path: str, kind: str) -> ModelEntry:
         """The model's files on disk, or ModelNotFoundError saying which command installs it."""

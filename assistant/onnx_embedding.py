@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.embedding import Embedder, EmbeddingModelInfo
 
-CONVERTER = 3  # bump when the conversion changes the vectors: converted models are made again
+CONVERTER = 5  # bump when the conversion changes the vectors: converted models are made again
 _SOURCE_FILES = ("config.json", "modules.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json",
                  "sentence_bert_config.json", "1_Pooling/config.json")
 
@@ -47,9 +47,9 @@ def fingerprint(model_dir: str) -> str:
     return h.hexdigest()[:16]
 
 
-def cache_dir(models_dir: Path, name: str, model_dir: str) -> Path:
+def cache_dir(models_dir: Path, name: str, model_dir: str, precision: str = "fp32") -> Path:
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[-60:] or "model"
-    return models_dir / "onnx" / f"{slug}-{fingerprint(model_dir)}"
+    return models_dir / "onnx" / f"{slug}-{fingerprint(model_dir)}-{precision}"
 
 
 def read_manifest(folder: Path) -> dict | None:
@@ -58,14 +58,15 @@ def read_manifest(folder: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     ok = manifest.get("converter") == CONVERTER and (folder / "model.onnx").is_file() \
-        and (folder / "tokenizer.json").is_file()
+        and (folder / "model.onnx.data").is_file() and (folder / "tokenizer.json").is_file()
     return manifest if ok else None
 
 
-def valid(folder: Path, model_dir: str) -> bool:
-    """`folder` holds a current conversion of the model at `model_dir`."""
+def valid(folder: Path, model_dir: str, precision: str = "fp32") -> bool:
+    """`folder` holds a current conversion of the model at `model_dir`, made for `precision`."""
     manifest = read_manifest(folder)
-    return bool(manifest) and manifest.get("source") == fingerprint(model_dir)
+    return bool(manifest) and manifest.get("source") == fingerprint(model_dir) and \
+        manifest.get("precision", "int8") == precision
 
 
 def _failure_file(folder: Path) -> Path:
@@ -81,14 +82,15 @@ def failure(folder: Path) -> str:
     return data.get("reason", "") if data.get("converter") == CONVERTER else ""
 
 
-def convert(model_dir: str, folder: Path, timeout_s: float = 3600) -> tuple[dict | None, str]:
+def convert(model_dir: str, folder: Path, precision: str = "fp32", timeout_s: float = 3600) -> tuple[dict | None, str]:
     """Convert in a child process: (manifest, "") or (None, why). A failure is recorded beside `folder`."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     log = folder.with_name(folder.name + ".log")
     try:
         with open(log, "w", encoding="utf-8") as err:
-            proc = subprocess.run([sys.executable, "-m", "assistant.onnx_export", str(model_dir), str(tmp)],
+            proc = subprocess.run([sys.executable, "-m", "assistant.onnx_export", str(model_dir), str(tmp),
+                                   *(["--int8"] if precision == "int8" else [])],
                                   stdout=subprocess.PIPE, stderr=err, text=True, timeout=timeout_s,
                                   env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -113,17 +115,17 @@ def convert(model_dir: str, folder: Path, timeout_s: float = 3600) -> tuple[dict
     return result, ""
 
 
-def ensure(models_dir: Path, name: str, model_dir: str, tell: Callable[[str], None] = lambda _: None
-           ) -> tuple[Path | None, str]:
+def ensure(models_dir: Path, name: str, model_dir: str, precision: str = "fp32",
+           tell: Callable[[str], None] = lambda _: None) -> tuple[Path | None, str]:
     """The converted folder of the model at `model_dir`, converting it the first time; (None, why) when it
     cannot be converted. `tell` hears one line before a conversion starts."""
-    folder = cache_dir(models_dir, name, model_dir)
-    if valid(folder, model_dir):
+    folder = cache_dir(models_dir, name, model_dir, precision)
+    if valid(folder, model_dir, precision):
         return folder, ""
     if why := failure(folder):
         return None, why
     tell(f"converting embedding model '{name}' to ONNX for faster embedding (once per model, about a minute)")
-    manifest, why = convert(model_dir, folder)
+    manifest, why = convert(model_dir, folder, precision)
     return (folder, "") if manifest else (None, why)
 
 
@@ -134,17 +136,16 @@ def describe(folder: str | Path) -> str:
             f"{m.get('min_cosine', 0):.3f} of the original's, {m.get('seconds', 0):.0f} s): {folder}")
 
 
-def status(models_dir: Path, entry, runtime: str, device: str, threads: int) -> dict:
-    """What `assistant status` says of the local embedder, without loading it."""
+def status(folder: Path, entry, runtime: str, device: str, threads: int) -> dict:
+    """What `assistant status` says of the local embedder, without loading it (`folder`: where its
+    conversion is or would be)."""
     if runtime == "torch":
-        folder = cache_dir(models_dir, entry.name, entry.path)
         return {"runtime": "torch", "device": device or "automatic (cuda when torch sees a GPU, else cpu)",
                 **({"onnx_failed": why} if (why := failure(folder)) else {})}
-    folder = Path(entry.onnx) if entry.onnx and valid(Path(entry.onnx), entry.path) else \
-        cache_dir(models_dir, entry.name, entry.path)
-    manifest = read_manifest(folder) if valid(folder, entry.path) else None
+    manifest = read_manifest(folder) if folder.is_dir() else None
     gpu = "CUDAExecutionProvider" in providers(device)
-    return {"runtime": f"onnx-{manifest['variant']}-c{CONVERTER}" if manifest else "onnx", "converted": bool(manifest),
+    return {"runtime": f"onnx-{manifest['variant']}-c{CONVERTER}" if manifest else runtime,
+            "converted": bool(manifest),
             **({"min_cosine": manifest["min_cosine"], "folder": str(folder)} if manifest else {}),
             "device": "cuda" if gpu else "cpu", "threads": threads or (os.cpu_count() or 1)}
 

