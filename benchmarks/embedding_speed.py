@@ -28,10 +28,10 @@ if str(ROOT) not in sys.path:
 VARIANTS = [  # name, runtime, graph file, batch size, sorted by length, threads
     ("sentence-transformers fp32, batches of 32 (before)", "st", "", 32, True, 0),
     ("ONNX fp32, plain export", "onnx", "fp32.onnx", 16, True, 0),
-    ("ONNX fp32, fused (attention, GELU, layer norms)", "onnx", "fused.onnx", 16, True, 0),
+    ("ONNX fp32, fused (attention, GELU, layer norms): the default", "onnx", "fused.onnx", 16, True, 0),
     ("ONNX fp32, fused, batches not sorted by length", "onnx", "fused.onnx", 16, False, 0),
     ("ONNX int8 (fused, per channel), batches of 16", "onnx", "int8.onnx", 16, True, 0),
-    ("ONNX int8, one text at a time (product)", "onnx", "int8.onnx", 1, True, 0),
+    ("ONNX int8, one text at a time (embedding_precision = int8)", "onnx", "int8.onnx", 1, True, 0),
     ("ONNX int8, one text at a time, 1 thread", "onnx", "int8.onnx", 1, True, 1),
 ]
 

@@ -86,11 +86,11 @@ def main() -> int:
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.before], cwd=ROOT, check=True,
                        capture_output=True)
         try:
-            rows.append(row(f"before ({args.before}), sentence-transformers", tree, "", args.repeats))
+            rows.append(row(f"before ({args.before}), sentence-transformers", tree, args.folder, "", args.repeats))
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
-    rows.append(row("after, embedding_runtime = torch", ROOT, "torch", args.repeats))
-    rows.append(row("after, embedding_runtime = auto (ONNX)", ROOT, "auto", args.repeats))
+    rows.append(row("after, embedding_runtime = torch", ROOT, args.folder, "torch", args.repeats))
+    rows.append(row("after, embedding_runtime = auto (ONNX fp32)", ROOT, args.folder, "auto", args.repeats))
     print(machine_line())
     print(f"{args.folder}: {rows[0]['files']} PDFs, {rows[0]['pages']} pages; model {MODEL}; "
           f"median of {args.repeats} cold runs for search and ask")
