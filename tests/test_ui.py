@@ -228,6 +228,9 @@ def test_the_embedding_model_loads_in_the_background_from_the_start(qtbot, open_
     assert not searched[0].error and searched[0].result.pages
     assert calls == [(MINILM, False)]  # the search used the model loaded ahead
     assert not window.controller.loading_model()
+    # then the language model loads too, in its child process, before any question is asked
+    qtbot.waitUntil(lambda: bool(window.controller.engine._chat.built()), timeout=120_000)
+    assert window.controller.engine._chat.built()[0].pid is not None
     assert window.statusBar().currentMessage() != "Loading the embedding model…"
 
 
