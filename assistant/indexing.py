@@ -306,9 +306,9 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
                 yield tally.snapshot(embedding=(result.file, start + len(parts[-1]), len(texts)))
             if cancel.is_set():
                 break
+        tally.update(embedding=("", 0, 0))
         if cancel.is_set() and len(texts) > EMBED_SLICE:
             break  # the file is left as it was; the next run embeds it
-        tally.update(embedding=("", 0, 0))
         vectors = np.concatenate(parts) if parts else model.embed_documents([])
         pages, page_vectors = page_means(chunks, vectors[:len(chunks)])
         ledger.mark_pending(collection, result.file)
