@@ -168,6 +168,10 @@ class SettingsDialog(QDialog):
             fixed = controller.embedding_model(collection) or self.tr("(chosen when it is first indexed)")
             af.addRow(self.tr("Embedding model of '{0}':").format(collection), QLabel(fixed))
         af.addRow(self.tr("Embedding model for new collections:"), self.embedding_model)
+        self.pull_embedding_button = QPushButton(self.tr("Download {0}").format(DEFAULT_EMBEDDING_MODEL))
+        self.pull_embedding_button.setToolTip(self.tr("Download the default embedding model for new collections"))
+        self.pull_embedding_button.clicked.connect(lambda: self.pull_default(DEFAULT_EMBEDDING_MODEL))
+        af.addRow("", self.pull_embedding_button)
         self.embedding_precision = QComboBox()
         self.embedding_precision.addItem(self.tr("fp32: the same vectors as the original model"), "fp32")
         self.embedding_precision.addItem(self.tr("int8: indexes faster, retrieval slightly lower"), "int8")
@@ -177,10 +181,6 @@ class SettingsDialog(QDialog):
             "sentence-transformers on a CPU (fp32: 1.5x) and ranked about 0.01 lower on the evaluation corpus; "
             "a change re-indexes each collection at its next indexing."))
         af.addRow(self.tr("Embedding weights:"), self.embedding_precision)
-        self.pull_embedding_button = QPushButton(self.tr("Download {0}").format(DEFAULT_EMBEDDING_MODEL))
-        self.pull_embedding_button.setToolTip(self.tr("Download the default embedding model for new collections"))
-        self.pull_embedding_button.clicked.connect(lambda: self.pull_default(DEFAULT_EMBEDDING_MODEL))
-        af.addRow("", self.pull_embedding_button)
 
         self.message = QLabel()
         self.message.setWordWrap(True)

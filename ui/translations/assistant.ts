@@ -1034,7 +1034,7 @@ Folders: {2}</source>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="59"/>
-        <location filename="../settings_dialog.py" line="180"/>
+        <location filename="../settings_dialog.py" line="171"/>
         <source>Download {0}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1210,22 +1210,22 @@ Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="172"/>
+        <location filename="../settings_dialog.py" line="176"/>
         <source>fp32: the same vectors as the original model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="173"/>
+        <location filename="../settings_dialog.py" line="177"/>
         <source>int8: indexes faster, retrieval slightly lower</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="176"/>
+        <location filename="../settings_dialog.py" line="180"/>
         <source>How the embedding model&apos;s ONNX copy stores its weights. int8 embeds about 1.6x as fast as sentence-transformers on a CPU (fp32: 1.5x) and ranked about 0.01 lower on the evaluation corpus; a change re-indexes each collection at its next indexing.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="179"/>
+        <location filename="../settings_dialog.py" line="183"/>
         <source>Embedding weights:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1270,7 +1270,7 @@ Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="181"/>
+        <location filename="../settings_dialog.py" line="172"/>
         <source>Download the default embedding model for new collections</source>
         <translation type="unfinished"></translation>
     </message>
