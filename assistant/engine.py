@@ -208,8 +208,8 @@ class Assistant:
             return f"onnx-{s.embedding_precision}"
         folder = self._registry.known_onnx(entry, s.embedding_precision)
         manifest = onnx_embedding.read_manifest(folder) if folder.is_dir() else None
-        if manifest is None and s.embedding_runtime == "auto" and onnx_embedding.failure(folder):
-            return "torch"
+        if manifest is None and onnx_embedding.failure(folder):
+            return "torch"  # make_embedder falls back to it, with its notice
         return f"onnx-{manifest['variant'] if manifest else s.embedding_precision}"
 
     @staticmethod
