@@ -77,6 +77,9 @@ class CollectionStatus:
     duplicates: int = 0  # files holding the same content as an indexed one (indexed once, there)
     damaged: str = ""  # what is wrong with its index ("": nothing found); `assistant repair` rebuilds it
     embed_runtime: str = ""  # how its vectors were computed (onnx-int8, onnx-fp32, torch, remote; "": torch)
+    ocr: str = ""  # its own OCR mode (auto, off, always); "": the `ocr` setting's
+    ocr_pages: int = 0  # pages of indexed files whose text is OCR's
+    unread_pages: int = 0  # pages of indexed files without text that OCR did not read
 
 
 def reindex_reason(ledger: Ledger, name: str, chunking: str, runtime: str = "") -> str:
@@ -109,7 +112,7 @@ def reindex_advice(reason: str, name: str) -> str:
 
 
 def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "", damaged: str = "",
-           runtime: str = "") -> CollectionStatus:
+           runtime: str = "", ocr: str = "") -> CollectionStatus:
     """The ledger's figures, checked against `store` when one is given (None: the ledger alone, cheap
     enough for a list refreshed often); `chunking` ("tokens/overlap", from the settings) to say whether
     it needs indexing again."""
@@ -119,7 +122,8 @@ def status(ledger: Ledger, store: Store | None, name: str, chunking: str = "", d
                   failed=totals["failed"], pages=totals["pages"], chunks=totals["chunks"], pending=totals["pending"],
                   chunking=info.chunking, index_format=info.index_format, duplicates=totals["duplicate"],
                   reindex=reindex_advice(reindex_reason(ledger, name, chunking, runtime), name) if chunking else "",
-                  damaged=damaged, embed_runtime=info.embed_runtime)
+                  damaged=damaged, embed_runtime=info.embed_runtime, ocr=ocr, ocr_pages=totals["ocr_pages"],
+                  unread_pages=totals["empty_pages"])
     if store is None:
         return CollectionStatus(**common, store_chunks=totals["chunks"], missing_in_store=0, orphans_in_store=0)
     ledger_ids, store_ids = ledger.chunk_ids(name), store.all_ids()

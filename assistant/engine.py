@@ -49,6 +49,8 @@ from assistant.search import SearchResult, search
 from assistant.settings import PER_QUESTION, Settings
 from assistant.store import Store, WriterLock, writer_killed
 from assistant.types import Answer
+from indexers import ocr
+from indexers.ocr import OcrConfig, OcrPage
 
 __all__ = ["Assistant", "CollectionStatus", "FileOutcome", "FileRecord", "Progress", "Scored", "SearchResult",
            "build_assistant", "check_connection", "report_table", "summarise"]
@@ -297,7 +299,7 @@ class Assistant:
                 self._check_embedder(info)  # before any work, without loading the model
             options = IndexOptions(chunk_tokens=s.chunk_tokens, chunk_overlap_tokens=s.chunk_overlap_tokens,
                                    parse_timeout_s=s.parse_timeout_s, parse_memory_mb=s.parse_memory_mb,
-                                   parse_workers=s.parse_workers)
+                                   parse_workers=s.parse_workers, ocr=self.ocr_config(name))
             again = collections.reindex_reason(self._ledger, name, self._chunking(), self._runtime()) if info else ""
             again = f"{again}: every file of '{name}' is indexed again" if again else ""
             broken = (rebuild or repair.problem(self.data, self._ledger, name)) if info else ""
@@ -496,7 +498,8 @@ class Assistant:
         collections.existing(self._ledger, name)
         damaged = self.damage(name) if check else ""
         return collections.status(self._ledger, self.store(name) if check and not damaged else None, name,
-                                  self._chunking(), damaged=damaged, runtime=self._runtime())
+                                  self._chunking(), damaged=damaged, runtime=self._runtime(),
+                                  ocr=self._ledger.ocr_mode(name))
 
     def collection_model(self, name: str) -> str:
         """The embedding model that built `name` ("" before its first file)."""
@@ -513,6 +516,46 @@ class Assistant:
     def aliases(self, name: str) -> dict[str, list[str]]:
         """{indexed file: other paths with the same content, indexed once as that file}."""
         return self._ledger.aliases(name)
+
+    # ---- scanned pages
+    def ocr_config(self, name: str = "") -> OcrConfig:
+        """How `name`'s scanned pages are read: its own OCR mode, else the `ocr` setting, and what is installed."""
+        s = self.settings
+        mode = (self._ledger.ocr_mode(name) if name else "") or s.ocr
+        return ocr.configure(mode, s.ocr_languages, command=s.ocr_command, cache_dir=str(self.data / "ocr"),
+                             dpi=s.ocr_dpi)
+
+    def set_collection_ocr(self, name: str, mode: str) -> None:
+        """`name`'s own OCR mode (auto, off, always), or "" to follow the `ocr` setting; the next
+        `assistant index` reads the scanned pages it left unread."""
+        collections.existing(self._ledger, name)
+        if mode not in ("", *ocr.MODES):
+            raise ConfigError(f"OCR mode must be one of {', '.join(ocr.MODES)} or default, got {mode!r}")
+        self._ledger.set_ocr_mode(name, mode)
+
+    def collection_ocr(self, name: str) -> str:
+        """`name`'s own OCR mode, "" when it follows the `ocr` setting."""
+        return self._ledger.ocr_mode(name)
+
+    def ocr_status(self, name: str = "") -> dict:
+        """The OCR engine, its languages and the mode in force (for `name`), and what is missing."""
+        config = self.ocr_config(name)
+        return {"mode": config.mode, "collection_mode": self._ledger.ocr_mode(name) if name else "",
+                "engine": f"tesseract {config.version}" if config.command else "", "command": config.command,
+                "languages": config.languages or "auto", "installed": list(config.installed),
+                "dpi": config.dpi, "problem": config.problem}
+
+    def scanned_page(self, path: str, page: int) -> OcrPage | None:
+        """The OCR'd text and word boxes of `path`'s page `page` (1-based), or None when it was not read
+        by OCR: what the viewer highlights a cited passage over a scan with."""
+        from indexers import ocr_cache
+        from indexers.files import file_sha256
+
+        try:
+            sha = file_sha256(path)
+        except OSError:
+            return None
+        return ocr_cache.find(self.data / "ocr", sha, page, self.ocr_config().key())
 
     def create_collection(self, name: str) -> CollectionInfo:
         """An empty collection, bound to the configured embedding model (loaded here to learn its size)."""

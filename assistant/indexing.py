@@ -24,7 +24,8 @@ from assistant.ledger import FileRecord, Ledger
 from assistant.store import Store
 from indexers.chunking import chunk_pages, make_splitter
 from indexers.files import discover, file_sha256, not_regular, under
-from indexers.pdf import parse_ahead
+from indexers.ocr import OcrConfig
+from indexers.pdf import PageDone, ParseResult, parse_ahead, unreadable_pages, without_ocr
 from indexers.quality import degenerate
 from indexers.records import Chunk, Page
 
@@ -37,6 +38,7 @@ class FileOutcome:
     pages: int = 0
     chunks: int = 0
     empty_pages: int = 0
+    ocr_pages: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,21 @@ class Progress:
     parsed: int = 0
     notice: str = ""  # said once per run, e.g. why every file is indexed again
     embedding: tuple[str, int, int] = ("", 0, 0)  # a long file being embedded: (path, passages done, of)
+    ocr: tuple[str, int, int] = ("", 0, 0)  # a file being read by OCR: (path, pages done, of)
+    ocr_pages_done: int = 0  # pages read by OCR in this run (from the cache too)
+    ocr_seconds: float = 0.0  # what reading them took, summed over the workers
+
+    @property
+    def ocr_pages_per_s(self) -> float:
+        """Pages read by OCR per second of this run (all workers together)."""
+        return self.ocr_pages_done / self.elapsed_s if self.elapsed_s > 0 and self.ocr_pages_done else 0.0
+
+    @property
+    def ocr_eta_s(self) -> float | None:
+        """Seconds left for the file being read by OCR, at this run's rate."""
+        path, done, of = self.ocr
+        rate = self.ocr_pages_per_s
+        return (of - done) / rate if path and rate > 0 else None
 
     @property
     def pages_per_s(self) -> float:
@@ -78,6 +95,7 @@ class IndexOptions:
     parse_timeout_s: float = 60.0
     parse_memory_mb: int = 2048
     parse_workers: int = 0
+    ocr: OcrConfig | None = None
 
 
 class _Tally:
@@ -149,6 +167,34 @@ def stored_once(chunks: Sequence[Chunk]) -> tuple[list[Chunk], list[tuple[Chunk,
     return kept, repeats
 
 
+def ocr_again(rec: FileRecord, ocr: OcrConfig | None) -> bool:
+    """Whether a file indexed before is read again for OCR: its scanned pages were left unread, or read
+    with other OCR settings, and OCR can read them now (with `always`, every page is read by OCR)."""
+    if ocr is None or not ocr.active or rec.ocr == ocr.key() or rec.status == "duplicate":
+        return False
+    if ocr.mode == "always":
+        return True
+    scanned = rec.status == "failed" and rec.reason.startswith(("image-only", "no text layer", "no readable text"))
+    return rec.empty_pages > 0 or rec.ocr_pages > 0 or scanned
+
+
+def ocr_key(result: ParseResult, ocr: OcrConfig | None) -> str:
+    """What the ledger records of how the file's scanned pages were read ("" when none were)."""
+    return ocr.key() if ocr is not None and (result.ocr_pages or result.unreadable) else ""
+
+
+def ocr_notes(result: ParseResult, ocr: OcrConfig | None) -> list[str]:
+    """What a file's outcome says about its scanned pages."""
+    notes = []
+    if result.ocr_pages:
+        notes.append(f"{result.ocr_pages} page(s) read by OCR ({result.ocr_languages})")
+    if result.unreadable:
+        notes.append(f"{len(result.unreadable)} page(s) not indexed: {unreadable_pages(result.unreadable)}")
+    if result.empty_pages:
+        notes.append(f"{result.empty_pages} page(s) without text (scanned?): {without_ocr(ocr)}")
+    return notes
+
+
 def unreadable(e: OSError) -> str:
     """Why a listed file could not be read, as a file's reason."""
     if isinstance(e, FileNotFoundError):
@@ -202,7 +248,7 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             yield tally.snapshot(FileOutcome(path, "removed", "file no longer exists"))
     known = ledger.files(collection)
 
-    to_parse, stats, kept_duplicates = [], {}, []
+    to_parse, stats, kept_duplicates, rescans = [], {}, [], []
     for path in found.files:
         try:
             st = os.stat(path)
@@ -219,6 +265,9 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             if not same and rec.sha256 == _sha256_or_none(path):
                 ledger.touch(collection, path, st.st_size, st.st_mtime_ns)
                 same = True
+            if same and ocr_again(rec, options.ocr):
+                rescans.append(path)
+                same = False
             if same and rec.status == "duplicate":
                 kept_duplicates.append(rec)  # decided below, once the files to parse are known
                 continue
@@ -236,13 +285,18 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             to_parse.append(rec.path)
     order = {p: i for i, p in enumerate(found.files)}
     to_parse.sort(key=order.__getitem__)
+    if rescans:
+        said = tally.state.notice
+        more = f"{len(rescans)} file(s) with scanned pages are read again by OCR ({options.ocr.label()})"
+        tally.update(notice=f"{said}; {more}" if said else more)
 
-    def failed(path: str, reason: str, sha: str = "", **counts) -> FileOutcome:
+    def failed(path: str, reason: str, sha: str = "", ocr: str = "") -> FileOutcome:
         if path in known:
             store.delete_file(path)
         st = stats[path]
         ledger.mark_failed(collection, FileRecord(path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha,
-                                                  status="failed", reason=reason, pages=0, empty_pages=0, chunks=0))
+                                                  status="failed", reason=reason, pages=0, empty_pages=0, chunks=0,
+                                                  ocr=ocr))
         return FileOutcome(path, "failed", reason)
 
     def duplicate(path: str, of: str, sha: str, pages: int) -> FileOutcome:
@@ -281,11 +335,19 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
 
     model, splitter = None, None
     for result in parse_ahead(parse, cancel=cancel, workers=options.parse_workers,
-                              timeout_s=options.parse_timeout_s, max_memory_mb=options.parse_memory_mb):
+                              timeout_s=options.parse_timeout_s, max_memory_mb=options.parse_memory_mb,
+                              ocr=options.ocr, shas=shas):
+        if isinstance(result, PageDone):
+            yield tally.snapshot(ocr=(result.file, result.done, result.of),
+                                 ocr_pages_done=tally.state.ocr_pages_done + 1,
+                                 ocr_seconds=tally.state.ocr_seconds + result.seconds)
+            continue
+        if tally.state.ocr[0] == result.file:
+            tally.update(ocr=("", 0, 0))
         parsed = tally.state.parsed + 1
         st, sha = stats[result.file], shas[result.file]
         if result.error:
-            yield tally.snapshot(failed(result.file, result.error, sha), parsed=parsed)
+            yield tally.snapshot(failed(result.file, result.error, sha, ocr_key(result, options.ocr)), parsed=parsed)
             for path in copies.get(result.file, ()):
                 yield tally.snapshot(failed(path, f"{result.error} (same content as {result.file})", sha))
             continue
@@ -315,8 +377,8 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         store.delete_file(result.file)
         store.upsert(chunks, vectors[:len(chunks)])
         store.upsert_views(result.file, pages, page_vectors, vectors[-1] if opening else None)
-        n_pages = len(result.pages) + result.empty_pages
-        notes = [f"{result.empty_pages} page(s) without text (scanned?)"] if result.empty_pages else []
+        n_pages = len(result.pages) + result.empty_pages + len(result.unreadable)
+        notes = ocr_notes(result, options.ocr)
         if junk:
             notes.append(f"{len(junk)} passage(s) of degenerate text left out ({junk[0][1]}, "
                          f"first on p. {junk[0][0].page})")
@@ -326,9 +388,10 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
         note = "; ".join(notes)
         rec = FileRecord(path=result.file, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha,
                          status="indexed", reason=note, pages=n_pages, empty_pages=result.empty_pages,
-                         chunks=len(chunks))
+                         chunks=len(chunks), ocr=ocr_key(result, options.ocr), ocr_pages=result.ocr_pages)
         ledger.mark_indexed(collection, rec, [c.id for c in chunks])
-        yield tally.snapshot(FileOutcome(result.file, "indexed", note, n_pages, len(chunks), result.empty_pages),
+        yield tally.snapshot(FileOutcome(result.file, "indexed", note, n_pages, len(chunks), result.empty_pages,
+                                         result.ocr_pages),
                              parsed=parsed, pages_done=tally.state.pages_done + n_pages,
                              chunks_done=tally.state.chunks_done + len(chunks))
         for path in copies.get(result.file, ()):

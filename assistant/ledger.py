@@ -57,10 +57,12 @@ class FileRecord:
     empty_pages: int
     chunks: int
     alias_of: str = ""
+    ocr: str = ""  # the OCR settings (OcrConfig.key) its scanned pages were read with; "" none were
+    ocr_pages: int = 0  # pages whose text is OCR's
 
 
 _COLUMNS = "name, embed_model, embed_dim, prefix, chunking, index_format, embed_runtime"
-_FILE_COLUMNS = "path, size, mtime_ns, sha256, status, reason, pages, empty_pages, chunks, alias_of"
+_FILE_COLUMNS = "path, size, mtime_ns, sha256, status, reason, pages, empty_pages, chunks, alias_of, ocr, ocr_pages"
 
 
 class Ledger:
@@ -85,7 +87,10 @@ class Ledger:
                 ("collections", columns, "chunking", "chunking TEXT NOT NULL DEFAULT ''"),
                 ("collections", columns, "index_format", "index_format INTEGER NOT NULL DEFAULT 1"),
                 ("collections", columns, "embed_runtime", "embed_runtime TEXT NOT NULL DEFAULT ''"),
-                ("files", file_columns, "alias_of", "alias_of TEXT NOT NULL DEFAULT ''")):
+                ("files", file_columns, "alias_of", "alias_of TEXT NOT NULL DEFAULT ''"),
+                ("files", file_columns, "ocr", "ocr TEXT NOT NULL DEFAULT ''"),
+                ("files", file_columns, "ocr_pages", "ocr_pages INTEGER NOT NULL DEFAULT 0"),
+                ("collections", columns, "ocr", "ocr TEXT NOT NULL DEFAULT ''")):
             if column not in have:
                 try:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {sql}")
@@ -135,6 +140,14 @@ class Ledger:
 
     _TABLES = (("collections", "name"), ("roots", "collection"), ("files", "collection"),
                ("chunks", "collection"), ("calibration", "collection"))
+
+    def ocr_mode(self, name: str) -> str:
+        """The collection's own OCR mode (auto, off, always), or "" to follow the `ocr` setting."""
+        rows = self._all("SELECT ocr FROM collections WHERE name=?", (name,))
+        return rows[0][0] if rows else ""
+
+    def set_ocr_mode(self, name: str, mode: str) -> None:
+        self._tx([("UPDATE collections SET ocr=? WHERE name=?", (mode, name))])
 
     def delete_collection(self, name: str) -> None:
         """Everything recorded of `name`, with its journal entry (the delete is then complete)."""
@@ -222,19 +235,22 @@ class Ledger:
 
     @staticmethod
     def _upsert_file(collection: str, r: FileRecord) -> tuple[str, tuple]:
-        return (f"INSERT OR REPLACE INTO files (collection, {_FILE_COLUMNS}, updated) VALUES ({'?,' * 11}?)",
+        return (f"INSERT OR REPLACE INTO files (collection, {_FILE_COLUMNS}, updated) VALUES ({'?,' * 13}?)",
                 (collection, r.path, r.size, r.mtime_ns, r.sha256, r.status, r.reason, r.pages,
-                 r.empty_pages, r.chunks, r.alias_of, time.time()))
+                 r.empty_pages, r.chunks, r.alias_of, r.ocr, r.ocr_pages, time.time()))
 
     def chunk_ids(self, collection: str) -> set[str]:
         return {r[0] for r in self._all("SELECT id FROM chunks WHERE collection=?", (collection,))}
 
     def totals(self, collection: str) -> dict[str, int]:
-        rows = self._all("SELECT status, COUNT(*), COALESCE(SUM(pages),0), COALESCE(SUM(chunks),0) "
+        rows = self._all("SELECT status, COUNT(*), COALESCE(SUM(pages),0), COALESCE(SUM(chunks),0), "
+                         "COALESCE(SUM(ocr_pages),0), COALESCE(SUM(empty_pages),0) "
                          "FROM files WHERE collection=? GROUP BY status", (collection,))
-        out = {"indexed": 0, "failed": 0, "pending": 0, "duplicate": 0, "pages": 0, "chunks": 0}
-        for status, n, pages, chunks in rows:
+        out = {"indexed": 0, "failed": 0, "pending": 0, "duplicate": 0, "pages": 0, "chunks": 0, "ocr_pages": 0,
+               "empty_pages": 0}
+        for status, n, pages, chunks, ocr_pages, empty_pages in rows:
             out[status] = n
             if status == "indexed":
                 out["pages"], out["chunks"] = pages, chunks
+                out["ocr_pages"], out["empty_pages"] = ocr_pages, empty_pages
         return out

@@ -62,9 +62,17 @@ class Settings:
     chunk_tokens: int = _f(128, "Chunk size in embedder tokens (capped by the embedder's limit); a change "
                            "re-indexes each collection at its next `assistant index`.", bounds=(16, 8192))
     chunk_overlap_tokens: int = _f(32, "Overlap between neighbouring chunks, in tokens.", bounds=(0, 4096))
-    parse_timeout_s: float = _f(60.0, "Wall-clock limit to parse one PDF; slower files are reported.", bounds=(0.1, 86400))
+    parse_timeout_s: float = _f(60.0, "Wall-clock limit to parse one PDF (and to read each page by OCR); slower "
+                                "files are reported.", bounds=(0.1, 86400))
     parse_memory_mb: int = _f(2048, "Memory cap of a PDF parsing worker, in MiB.", bounds=(64, 1048576))
     parse_workers: int = _f(0, "PDF parsing processes; 0: one per core, at most 8.", bounds=(0, 64))
+    ocr: str = _f("auto", "Read scanned pages by OCR (Tesseract): auto (pages without a usable text layer), "
+                  "always (every page), off. A collection can have its own (`assistant collection ocr`).",
+                  choices=("auto", "off", "always"))
+    ocr_languages: str = _f("", "Tesseract languages, e.g. fin+swe+eng; empty: each file's first scanned page "
+                            "is read with every installed language, the rest in the language found there.")
+    ocr_command: str = _f("", "The Tesseract program; empty: the one on PATH (or in its usual install folder).")
+    ocr_dpi: int = _f(300, "Resolution scanned pages are read at.", bounds=(70, 1200))
     # answering
     backend: str = _f("local", "Language model: local llama.cpp or a remote OpenAI-compatible server.",
                       choices=("local", "remote"))

@@ -7,6 +7,7 @@ memory or kills its worker is reported with a reason and the batch goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing as mp
 import os
@@ -16,9 +17,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from multiprocessing.connection import Connection, wait
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
+from indexers.ocr import OcrConfig, needs_ocr
 from indexers.records import Page
 
 
@@ -29,7 +32,21 @@ class ParseResult:
     file: str
     pages: tuple[Page, ...] = ()
     error: str = ""
-    empty_pages: int = 0  # pages without a text layer in an otherwise readable file
+    empty_pages: int = 0  # pages without a text layer in an otherwise readable file, not read by OCR
+    ocr_pages: int = 0  # pages whose text is OCR's
+    unreadable: tuple[tuple[int, str], ...] = ()  # (page, why) OCR found nothing worth indexing on
+    ocr_seconds: float = 0.0  # spent reading pages (0 for pages found in the cache)
+    ocr_languages: str = ""
+
+
+@dataclass(frozen=True)
+class PageDone:
+    """A worker finished OCR of one page of `file`: `done` of `of` pages that need it."""
+
+    file: str
+    done: int
+    of: int
+    seconds: float = 0.0  # what reading it took (0: it was in the cache)
 
 
 def _limit_memory(max_mb: int) -> None:
@@ -41,8 +58,12 @@ def _limit_memory(max_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def extract(path: str) -> ParseResult:
-    """Parse one PDF in this process (the workers call this). Never raises for a bad file."""
+def extract(path: str, sha256: str = "", ocr: OcrConfig | None = None, timeout_s: float = 60.0,
+            report=None) -> ParseResult:
+    """Parse one PDF in this process (the workers call this). Never raises for a bad file.
+
+    With `ocr` active, pages that need it (`indexers.ocr.needs_ocr`) are read by OCR, from the cache when
+    they were read before; `report(PageDone)` is called after each."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(1024)
@@ -70,22 +91,34 @@ def extract(path: str) -> ParseResult:
                 reader.pages[0] if len(reader.pages) else None
             except Exception:
                 return ParseResult(path, error="encrypted (password protected); save a decrypted copy")
-        pages, empty, has_images = [], 0, False
+        pages, empty, has_images, scans = [], 0, False, []
+        mode = ocr.mode if ocr is not None and ocr.active else "off"
         for i, page in enumerate(reader.pages, start=1):
             text = (page.extract_text() or "").replace("\x00", "").strip()
-            if text:
+            image = _has_image(page) if mode != "off" or not text else False
+            if needs_ocr(text, image, mode):
+                scans.append((i, text))
+            elif text:
                 pages.append(Page(path, i, text))
             else:
                 empty += 1
-                has_images = has_images or bool(_page_images(page))
+                has_images = has_images or image
+        read = _read_scans(path, sha256, scans, ocr, timeout_s, report, " ".join(p.text for p in pages[:5])) \
+            if scans else _Scans()
+        pages = sorted(pages + read.pages, key=lambda p: p.number)
+        ocr_note = dict(ocr_pages=read.count, unreadable=tuple(read.unreadable), ocr_seconds=read.seconds,
+                        ocr_languages=read.languages)
         if not pages:
             if watch.too_deep:  # pypdf read on past an object nested too deeply, without what it held
                 return ParseResult(path, error=TOO_DEEP)
             if not reader.pages:
                 return ParseResult(path, error="no pages")
+            if read.unreadable and not empty:
+                return ParseResult(path, error="no readable text: " + unreadable_pages(read.unreadable), **ocr_note)
             kind = "image-only (scanned)" if has_images else "no text layer"
-            return ParseResult(path, error=f"{kind}: no extractable text in {empty} page(s); run OCR first")
-        return ParseResult(path, pages=tuple(pages), empty_pages=empty)
+            return ParseResult(path, error=f"{kind}: no extractable text in {empty} page(s); "
+                                           f"{without_ocr(ocr)}", **ocr_note)
+        return ParseResult(path, pages=tuple(pages), empty_pages=empty, **ocr_note)
     except FileNotDecryptedError:
         return ParseResult(path, error="encrypted (password protected); save a decrypted copy")
     except MemoryError:
@@ -148,18 +181,107 @@ def _limit_reason(message: str) -> str:
     return f"too large: {message}"
 
 
-def _page_images(page) -> list:
+def _has_image(page) -> bool:
+    """Whether the page paints an image (looked up in its resources, none decoded)."""
     try:
-        return list(page.images)
+        return _paints_image(page.get("/Resources"), 0)
     except Exception:
-        return [1]  # images we cannot decode are still images
+        return True  # resources we cannot read may still hold images
+
+
+def _paints_image(resources, depth: int) -> bool:
+    if resources is None or depth > 3:
+        return False
+    resources = resources.get_object()
+    xobjects = resources.get("/XObject")
+    if xobjects is None:
+        return False
+    for ref in xobjects.get_object().values():
+        obj = ref.get_object()
+        subtype = obj.get("/Subtype")
+        if subtype == "/Image" or (subtype == "/Form" and _paints_image(obj.get("/Resources"), depth + 1)):
+            return True
+    return False
+
+
+def without_ocr(ocr: OcrConfig | None) -> str:
+    """What to do about pages without text when they were not read by OCR."""
+    if ocr is None or ocr.mode == "off":
+        return "OCR is off (setting `ocr`, or `assistant collection ocr NAME auto`)"
+    return ocr.problem or "run OCR first"
+
+
+def unreadable_pages(pages: Sequence[tuple[int, str]], limit: int = 3) -> str:
+    """"p. 2 blank page; p. 5 no readable text (...)" for the first few, and how many more."""
+    shown = "; ".join(f"p. {n} {why}" for n, why in pages[:limit])
+    return shown + (f"; and {len(pages) - limit} more" if len(pages) > limit else "")
+
+
+@dataclass
+class _Scans:
+    pages: list = dataclass_field(default_factory=list)
+    unreadable: list = dataclass_field(default_factory=list)
+    count: int = 0
+    seconds: float = 0.0
+    languages: str = ""
+
+
+def _read_scans(path: str, sha256: str, scans: list[tuple[int, str]], ocr: OcrConfig, timeout_s: float,
+                report, layer_text: str = "") -> _Scans:
+    """OCR the (page number, text layer) pairs: a page's OCR text replaces its layer; one OCR cannot read
+    keeps a layer that is not garbage, else it is reported as unreadable."""
+    import pypdfium2
+
+    from indexers import ocr_cache
+    from indexers.ocr import choose_languages, garbage_reason, read_page
+
+    out = _Scans()
+    key = ocr.key()
+    document, first_text, used = None, layer_text[:4000], []
+    try:
+        for done, (number, layer) in enumerate(scans, start=1):
+            page = ocr_cache.load(ocr.cache_dir, sha256, key, number)
+            if page is None:
+                languages = choose_languages(ocr, first_text)
+                try:
+                    if document is None:
+                        document = pypdfium2.PdfDocument(path)
+                    page = read_page(document, number - 1, ocr, languages, timeout_s)
+                    better = choose_languages(ocr, page.text) if not first_text else languages
+                    if better != languages:  # read with every language, the page's own reads it better
+                        again = read_page(document, number - 1, ocr, better, timeout_s)
+                        page = dataclasses.replace(again, seconds=page.seconds + again.seconds)
+                except (TimeoutError, RuntimeError, OSError, pypdfium2.PdfiumError) as e:
+                    from indexers.ocr import OcrPage
+
+                    page = OcrPage(number, languages=languages, reason=_one_line(e))
+                else:
+                    ocr_cache.save(ocr.cache_dir, sha256, key, page)
+                out.seconds += page.seconds
+            first_text = first_text or page.text
+            if page.languages and page.languages not in used:
+                used.append(page.languages)
+            if page.text:
+                out.pages.append(Page(path, number, page.text))
+                out.count += 1
+            elif layer and not garbage_reason(layer):
+                out.pages.append(Page(path, number, layer))
+            else:
+                out.unreadable.append((number, page.reason or "no text found"))
+            if report is not None:
+                report(PageDone(path, done, len(scans), page.seconds))
+    finally:
+        if document is not None:
+            document.close()
+    out.languages = ", ".join(used)
+    return out
 
 
 def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split())[:200] or type(e).__name__
 
 
-def _worker(conn: Connection, max_mb: int) -> None:
+def _worker(conn: Connection, max_mb: int, ocr: OcrConfig | None = None, timeout_s: float = 60.0) -> None:
     log = logging.getLogger("pypdf")  # its warnings about repaired files are noise here; extract watches them
     log.propagate = False
     log.addHandler(logging.NullHandler())
@@ -170,11 +292,12 @@ def _worker(conn: Connection, max_mb: int) -> None:
         threading.Thread(target=lambda: (parent.join(), os._exit(0)), daemon=True).start()
     try:
         while True:
-            path = conn.recv()
-            if path is None:
+            job = conn.recv()
+            if job is None:
                 return
+            path, sha256 = job
             try:
-                result = extract(path)
+                result = extract(path, sha256, ocr, timeout_s, conn.send)
             except MemoryError:
                 result = ParseResult(path, error=TOO_BIG)
             try:
@@ -186,9 +309,9 @@ def _worker(conn: Connection, max_mb: int) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx, max_mb: int):
+    def __init__(self, ctx, max_mb: int, ocr: OcrConfig | None = None, timeout_s: float = 60.0):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, max_mb), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, max_mb, ocr, timeout_s), daemon=True)
         self.proc.start()
         child.close()
         self.path: str | None = None
@@ -211,62 +334,77 @@ def default_workers() -> int:
 
 
 def parse_files(paths: Iterable[str], *, workers: int = 0, timeout_s: float = 60.0,
-                max_memory_mb: int = 2048) -> Iterator[ParseResult]:
+                max_memory_mb: int = 2048, ocr: OcrConfig | None = None, shas: dict[str, str] | None = None,
+                stop: threading.Event | None = None) -> Iterator[ParseResult | PageDone]:
     """Yield one ParseResult per path, in completion order, parsing `workers` files at once.
 
     A worker that exceeds `timeout_s` on a file is killed (`timeout`); one that dies is replaced
-    (`crashed`, or `too large` when it ran out of memory).
+    (`crashed`, or `too large` when it ran out of memory). With `ocr` active, pages without usable text are
+    read by OCR (cached under each file's hash in `shas`) and a PageDone is yielded after each: the time
+    limit then holds for the text layer and for each OCR'd page. `stop` ends the run within 0.2 s, killing
+    the workers and the pages they were reading.
     """
     todo = list(paths)
     todo.reverse()
     if not todo:
         return
+    shas = shas or {}
     ctx = _context()
     n = min(workers or default_workers(), len(todo))
-    slots = [_Slot(ctx, max_memory_mb) for _ in range(n)]
+
+    def slot() -> _Slot:
+        return _Slot(ctx, max_memory_mb, ocr, timeout_s)
+
+    slots = [slot() for _ in range(n)]
     try:
         while True:
-            for i, slot in enumerate(slots):
-                if slot.path is None and todo:
-                    if not slot.proc.is_alive():
-                        slot = slots[i] = _Slot(ctx, max_memory_mb)
-                    slot.path = todo.pop()
-                    slot.deadline = time.monotonic() + timeout_s
-                    slot.conn.send(slot.path)
+            for i, s in enumerate(slots):
+                if s.path is None and todo:
+                    if not s.proc.is_alive():
+                        s = slots[i] = slot()
+                    s.path = todo.pop()
+                    s.deadline = time.monotonic() + timeout_s
+                    s.conn.send((s.path, shas.get(s.path, "")))
             busy = [s for s in slots if s.path is not None]
             if not busy:
                 return
             wait_s = max(0.0, min(s.deadline for s in busy) - time.monotonic())
-            ready = wait([s.conn for s in busy], timeout=wait_s)
-            for i, slot in enumerate(slots):
-                if slot.path is None:
+            ready = wait([s.conn for s in busy], timeout=min(wait_s, 0.2) if stop is not None else wait_s)
+            if stop is not None and stop.is_set():
+                return
+            for i, s in enumerate(slots):
+                if s.path is None:
                     continue
-                if slot.conn in ready:
+                if s.conn in ready:
                     try:
-                        result = slot.conn.recv()
+                        result = s.conn.recv()
                     except (EOFError, OSError):
-                        slot.proc.join(5)
-                        result = ParseResult(slot.path, error=_death_reason(slot.proc.exitcode))
-                        slot.kill()
-                        slots[i] = _Slot(ctx, max_memory_mb)
+                        s.proc.join(5)
+                        result = ParseResult(s.path, error=_death_reason(s.proc.exitcode))
+                        s.kill()
+                        slots[i] = slot()
                     else:
-                        slot.path = None
+                        if isinstance(result, PageDone):
+                            s.deadline = time.monotonic() + timeout_s
+                        else:
+                            s.path = None
                     yield result
-                elif time.monotonic() >= slot.deadline:
-                    path = slot.path
-                    slot.kill()
-                    slots[i] = _Slot(ctx, max_memory_mb)
-                    yield ParseResult(path, error=f"timeout: parsing took longer than {timeout_s:g} s")
+                elif time.monotonic() >= s.deadline:
+                    path = s.path
+                    s.kill()
+                    slots[i] = slot()
+                    what = "parsing" if ocr is None or not ocr.active else "parsing or reading one page by OCR"
+                    yield ParseResult(path, error=f"timeout: {what} took longer than {timeout_s:g} s")
     finally:
-        for slot in slots:
-            if slot.path is None and slot.proc.is_alive():
+        for s in slots:
+            if s.path is None and s.proc.is_alive():
                 try:
-                    slot.conn.send(None)
+                    s.conn.send(None)
                 except OSError:
                     pass
-            slot.proc.join(0.5)
-            if slot.proc.is_alive():
-                slot.kill()
+            s.proc.join(0.5 if s.path is None else 0)
+            if s.proc.is_alive():
+                s.kill()
 
 
 def _death_reason(exitcode: int | None) -> str:
@@ -284,17 +422,21 @@ def _death_reason(exitcode: int | None) -> str:
 
 
 def parse_ahead(paths: list[str], *, cancel: threading.Event, workers: int = 0, timeout_s: float = 60.0,
-                max_memory_mb: int = 2048) -> Iterator[ParseResult]:
+                max_memory_mb: int = 2048, ocr: OcrConfig | None = None,
+                shas: dict[str, str] | None = None) -> Iterator[ParseResult | PageDone]:
     """parse_files in a thread feeding a small queue, so the workers keep parsing while the caller
-    embeds; stops early when `cancel` is set (the event is left as it was found)."""
+    embeds; stops early when `cancel` is set (the event is left as it was found), ending an OCR'd page
+    being read too."""
     if not paths:
         return
     q: queue.Queue = queue.Queue(maxsize=8)
     done = object()
     stop = threading.Event()
+    halt = _Either(cancel, stop)
 
     def feed() -> None:
-        gen = parse_files(paths, workers=workers, timeout_s=timeout_s, max_memory_mb=max_memory_mb)
+        gen = parse_files(paths, workers=workers, timeout_s=timeout_s, max_memory_mb=max_memory_mb, ocr=ocr,
+                          shas=shas, stop=halt)
         try:
             for result in gen:
                 while not (cancel.is_set() or stop.is_set()):
@@ -332,3 +474,13 @@ def parse_ahead(paths: list[str], *, cancel: threading.Event, workers: int = 0, 
             except queue.Empty:
                 pass
         thread.join()
+
+
+class _Either:
+    """Set when either event is (what parse_files polls to stop)."""
+
+    def __init__(self, a: threading.Event, b: threading.Event):
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or self.b.is_set()
