@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     ix = with_common(sub.add_parser("index", help="index PDFs (folders are searched recursively)"))
     ix.add_argument("paths", nargs="*", help="files or folders; none: re-scan the collection's folders")
     ix.add_argument("--json", action="store_true", help="print the report as JSON")
+    ix.add_argument("--ocr", choices=("auto", "off", "always"),
+                    help="read scanned pages by OCR: auto (pages without usable text), always, off "
+                         "(default: the collection's own, else the `ocr` setting)")
+    ix.add_argument("--ocr-languages", metavar="LANGS", help="Tesseract languages, e.g. fin+swe+eng "
+                    "(default: chosen per file from those installed)")
 
     ask = with_common(sub.add_parser("ask", help="answer a question from a collection, with citations"))
     ask.add_argument("question")
@@ -76,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     rn.add_argument("new_name")
     fl = colsub.add_parser("files", help="list a collection's files and their state")
     fl.add_argument("name")
+    oc = colsub.add_parser("ocr", help="show or set whether a collection's scanned pages are read by OCR")
+    oc.add_argument("name")
+    oc.add_argument("mode", nargs="?", choices=("auto", "off", "always", "default"),
+                    help="auto: pages without usable text; always: every page; off: none; default: follow "
+                         "the `ocr` setting")
 
     m = sub.add_parser("models", help="list, download or register models")
     msub = m.add_subparsers(dest="action", required=True)
@@ -136,7 +146,9 @@ def _settings(args):
 
     overrides = {k: getattr(args, k, None) for k in
                  ("collection", "embedding_model", "data_dir", "top_k", "backend", "llm_model", "n_ctx",
-                  "n_gpu_layers")}
+                  "n_gpu_layers", "ocr_languages")}
+    if getattr(args, "ocr", None):
+        overrides["ocr"] = args.ocr
     return load_settings(overrides)
 
 
@@ -211,7 +223,8 @@ def _report_run(runs, args, collection: str) -> int:
         long_file, done, of = prog.embedding
         bar.set_postfix_str(f"{prog.pages_per_s:.1f} pages/s" + (
             f", ETA {prog.eta_s:.0f}s" if prog.eta_s else "") + (
-            f", {os.path.basename(long_file)}: {done}/{of} passages" if of else ""), refresh=False)
+            f", {os.path.basename(long_file)}: {done}/{of} passages" if of else "") + ocr_progress(prog),
+            refresh=False)
         bar.refresh()
     if bar is not None:
         bar.close()
@@ -223,15 +236,20 @@ def _report_run(runs, args, collection: str) -> int:
     if args.json:
         print(json.dumps({"collection": collection,
                           "notice": last.notice or None, "files": [asdict(o) for o in outcomes], "elapsed_s": round(last.elapsed_s, 3),
-                          "pages_per_s": round(last.pages_per_s, 2)}, ensure_ascii=False, indent=2))
+                          "pages_per_s": round(last.pages_per_s, 2),
+                          "ocr": {"pages": last.ocr_pages_done, "pages_per_s": round(last.ocr_pages_per_s, 3),
+                                  "seconds": round(last.ocr_seconds, 1)}},
+                         ensure_ascii=False, indent=2))
         return status
     if last.notice:
         print(f"note: {last.notice}")
     indexed = [o for o in outcomes if o.status == "indexed"]
     skipped = f", skipped {last.count('skipped')}" if last.count("skipped") else ""
     skipped += f", duplicates {last.count('duplicate')}" if last.count("duplicate") else ""
-    print(f"indexed {len(indexed)} file(s) ({sum(o.pages for o in indexed)} pages, "
-          f"{sum(o.chunks for o in indexed)} chunks) in {last.elapsed_s:.1f} s; "
+    scanned = sum(o.ocr_pages for o in indexed)
+    print(f"indexed {len(indexed)} file(s) ({sum(o.pages for o in indexed)} pages"
+          + (f", {scanned} read by OCR" if scanned else "") + f", {sum(o.chunks for o in indexed)} chunks) "
+          f"in {last.elapsed_s:.1f} s; "
           f"unchanged {last.count('unchanged')}, removed {last.count('removed')}, failed {last.count('failed')}"
           f"{skipped}")
     for o in outcomes:
@@ -250,6 +268,16 @@ def _report_run(runs, args, collection: str) -> int:
         print(f"{len(bad)} of {len(outcomes)} file(s) could not be indexed (listed above); the others are "
               "indexed")
     return status
+
+
+def ocr_progress(prog) -> str:
+    """", scan.pdf: OCR page 3/12, 0.45 pages/s, 20 s left" while a file is read by OCR."""
+    path, done, of = prog.ocr
+    if not path:
+        return ""
+    left = prog.ocr_eta_s
+    return (f", {os.path.basename(path)}: OCR page {done}/{of}, {prog.ocr_pages_per_s:.2f} pages/s"
+            + (f", {left:.0f} s left" if left is not None else ""))
 
 
 def _refusal_json(decision) -> dict | None:
@@ -466,6 +494,7 @@ def _status(assistant, args) -> int:
         "llm": {"backend": s.backend, "local_model": s.llm_model, "n_ctx": s.n_ctx,
                 "remote_url": s.remote_url or None, "remote_model": s.remote_model or None},
         "gpu_offload": gpu,
+        "ocr": assistant.ocr_status(),
     }
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -483,14 +512,30 @@ def _status(assistant, args) -> int:
               f"{c.failed} failed{copies}; embedding model {c.embed_model} ({c.embed_dim} dims); store check: {health}")
         if c.reindex:
             print(f"  {c.reindex}")
+        if c.ocr_pages or c.unread_pages or c.ocr:
+            own = f"OCR {c.ocr} (its own)" if c.ocr else "OCR from the setting"
+            unread = f", {c.unread_pages} scanned page(s) not read" if c.unread_pages else ""
+            print(f"  {own}: {c.ocr_pages} page(s) read by OCR{unread}")
     print(f"embedding: {s.embedding_backend} {s.embedding_model}"
           + (f" at {s.embedding_url}" if s.embedding_backend == "remote" else f"; {_runtime_line(data['embedding'])}"))
     print(f"language model: {s.backend} " + (f"{s.remote_model} at {s.remote_url or '(no URL set)'}"
                                              if s.backend == "remote" else f"{s.llm_model}, n_ctx {s.n_ctx}"))
+    print(_ocr_line(data["ocr"]))
     print("GPU offload: " + ("available (llama.cpp built with a GPU backend)" if gpu else
                              "not available (CPU build of llama.cpp; for CUDA: "
                              "CMAKE_ARGS=\"-DGGML_CUDA=on\" pip install --force-reinstall llama-cpp-python)"))
     return 0
+
+
+def _ocr_line(o: dict) -> str:
+    if o["mode"] == "off":
+        return "OCR: off (setting `ocr`)"
+    if not o["engine"]:
+        return f"OCR: {o['mode']}, not available: {o['problem']}"
+    languages = "chosen per file" if o["languages"] == "auto" else o["languages"]
+    missing = f"; {o['problem']}" if o["problem"] else ""
+    return (f"OCR: {o['mode']}, {o['engine']} ({o['command']}), languages {languages} "
+            f"(installed: {'+'.join(o['installed'])}), {o['dpi']} dpi{missing}")
 
 
 def _runtime_line(e: dict) -> str:
@@ -510,6 +555,18 @@ def _collection(assistant, args) -> int:
     if args.action == "rename":
         assistant.rename_collection(args.name, args.new_name)
         print(f"renamed collection '{args.name}' to '{args.new_name}'")
+        return 0
+    if args.action == "ocr":
+        if args.mode:
+            assistant.set_collection_ocr(args.name, "" if args.mode == "default" else args.mode)
+        own = assistant.collection_ocr(args.name)
+        config = assistant.ocr_config(args.name)
+        where = "its own" if own else "from the `ocr` setting"
+        print(f"collection '{args.name}': OCR {config.mode} ({where})"
+              + (f"; {config.label()}" if config.active else "")
+              + (f"; {config.problem}" if config.problem else ""))
+        if args.mode and config.active:
+            print(f"`assistant index --collection {args.name}` reads the scanned pages it left unread")
         return 0
     files = assistant.files(args.name)
     for rec in sorted(files.values(), key=lambda r: r.path):

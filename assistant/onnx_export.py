@@ -16,7 +16,6 @@ Steps, each measured on this project's 2-core machine (benchmarks/README.md, "Em
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -216,11 +215,10 @@ def _finish(work: Path, src: str, chosen: Path, variant: str, cosine: float, cos
             max_tokens: int, pad_id: int, reference, query_ids, steps: dict, t0: float, keep: bool,
             exported: Path, torch_version: str) -> dict:
     """Keep the chosen graph as model.onnx (and the others only with `keep`); write the manifest."""
+    import onnx
     import onnxruntime
 
     from assistant.onnx_embedding import CONVERTER, fingerprint
-
-    import onnx
 
     # the weights in a file of their own, which ONNX Runtime maps into memory instead of copying: the
     # session opens in 0.14 s instead of 1.4 s, at a quarter of the memory (fp32 multilingual-e5-small)

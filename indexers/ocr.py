@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from indexers.quality import degenerate
 
@@ -114,9 +115,25 @@ _WELL_KNOWN = {
 }
 
 
+_FOUND: dict[str, tuple[float, tuple]] = {}
+FOUND_FOR_S = 20.0  # an engine installed while the app runs is seen within this
+
+
 def find_engine(command: str = "") -> tuple[Engine | None, str]:
     """The Tesseract to use (`command`, else the one on PATH or in its usual install folder), or None and
-    why not, with the command that installs one."""
+    why not, with the command that installs one. Looked up again after FOUND_FOR_S seconds."""
+    import time
+
+    now = time.monotonic()
+    seen = _FOUND.get(command)
+    if seen is not None and now - seen[0] < FOUND_FOR_S:
+        return seen[1]
+    found = _find_engine(command)
+    _FOUND[command] = (now, found)
+    return found
+
+
+def _find_engine(command: str) -> tuple[Engine | None, str]:
     path = shutil.which(command) if command else shutil.which("tesseract")
     if not path and not command:
         path = next((p for p in _WELL_KNOWN.get(sys.platform, ()) if os.path.isfile(p)), None)
@@ -347,3 +364,21 @@ def read_page(document, index: int, config: OcrConfig, languages: str, timeout_s
     if reason:
         text, words = "", ()
     return OcrPage(index + 1, text, words, round(confidence, 1), languages, reason, time.monotonic() - start)
+
+
+def span_boxes(words: Sequence[Word], start: int, end: int) -> list[tuple[float, float, float, float]]:
+    """The boxes covering characters [start, end) of a page's OCR text: one per run of words on a line
+    (a word counts when any of its characters is in the span)."""
+    boxes: list[list[float]] = []
+    for w in words:
+        if w.end <= start or w.start >= end:
+            continue
+        x0, y0, x1, y1 = w.box
+        if boxes:
+            last = boxes[-1]
+            overlap = min(last[3], y1) - max(last[1], y0)
+            if overlap > 0.5 * min(last[3] - last[1], y1 - y0) and x0 >= last[0]:
+                last[1], last[2], last[3] = min(last[1], y0), max(last[2], x1), max(last[3], y1)
+                continue
+        boxes.append([x0, y0, x1, y1])
+    return [tuple(b) for b in boxes]

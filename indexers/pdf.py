@@ -241,6 +241,7 @@ def _read_scans(path: str, sha256: str, scans: list[tuple[int, str]], ocr: OcrCo
     try:
         for done, (number, layer) in enumerate(scans, start=1):
             page = ocr_cache.load(ocr.cache_dir, sha256, key, number)
+            cached = page is not None
             if page is None:
                 languages = choose_languages(ocr, first_text)
                 try:
@@ -269,7 +270,7 @@ def _read_scans(path: str, sha256: str, scans: list[tuple[int, str]], ocr: OcrCo
             else:
                 out.unreadable.append((number, page.reason or "no text found"))
             if report is not None:
-                report(PageDone(path, done, len(scans), page.seconds))
+                report(PageDone(path, done, len(scans), 0.0 if cached else page.seconds))
     finally:
         if document is not None:
             document.close()

@@ -18,7 +18,6 @@ import numpy as np
 import pypdfium2
 from PIL import Image, ImageFilter
 
-
 FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf",
          "/Library/Fonts/Arial Unicode.ttf", "C:/Windows/Fonts/arial.ttf")
 

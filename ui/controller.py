@@ -249,6 +249,26 @@ class Controller(QObject):
     def embedding_model(self, name: str) -> str:
         return self.engine.collection_model(name)
 
+    # ---- scanned pages
+    def ocr_status(self, name: str = "") -> dict:
+        """The OCR engine and the mode in force for `name` (see Assistant.ocr_status)."""
+        return self.engine.ocr_status(name)
+
+    def set_collection_ocr(self, name: str, on: bool) -> None:
+        """Scanned pages of `name` read by OCR or not: off is the collection's own; on follows the `ocr`
+        setting unless that is off."""
+        mode = "off" if not on else ("" if self.settings.ocr != "off" else "auto")
+        try:
+            self.engine.set_collection_ocr(name, mode)
+        except AssistantError as e:
+            self.error.emit(str(e))
+            return
+        self.collections_changed.emit()
+
+    def scanned_page(self, path: str, page: int):
+        """The OCR text and word boxes of a scanned page (for the viewer's highlight), or None."""
+        return self.engine.scanned_page(path, page)
+
     def create_collection(self, name: str, then_index: list[str] | None = None) -> Job:
         """Loads the embedding model to bind it to the collection, so it runs as a Job."""
         def created(_info):

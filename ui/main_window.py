@@ -96,6 +96,9 @@ class MainWindow(QMainWindow):
                                      self.tr("Index new and changed files of this collection's folders"))
         self.rename_action = action(self.tr("Re&name…"), self.rename_collection, "F2")
         self.delete_action = action(self.tr("&Delete collection"), self.delete_collection)
+        self.ocr_action = action(self.tr("Read &scanned pages (OCR)"), self.toggle_ocr, tip=self.tr(
+            "Read pages without a text layer with OCR when indexing this collection"))
+        self.ocr_action.setCheckable(True)
         self.repair_action = action(self.tr("Re&pair index…"), self.repair_collection, tip=self.tr(
             "Rebuild this collection's index from its PDFs (the broken index files are kept aside)"))
         self.settings_action = action(self.tr("&Settings…"), self.open_settings, "Ctrl+,")
@@ -122,7 +125,8 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar().addMenu(self.tr("Co&llection"))
         for a in (self.new_action, self.add_folder_action, self.add_files_action, None, self.reindex_action,
-                  self.repair_action, None, self.rename_action, self.delete_action, None, self.quality_action):
+                  self.repair_action, self.ocr_action, None, self.rename_action, self.delete_action, None,
+                  self.quality_action):
             if a is None:
                 menu.addSeparator()
             else:
@@ -173,6 +177,7 @@ class MainWindow(QMainWindow):
 
         self.viewer = PdfViewer()
         self.viewer.error.connect(self.show_error)
+        self.viewer.set_scanned_pages(self.controller.scanned_page)
         self.viewer.hide()
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -305,7 +310,38 @@ class MainWindow(QMainWindow):
         model = self.controller.embedding_model(name)
         roots = self.controller.roots(name)
         self.collection_info.setText(self.tr("{0} documents · embedding model: {1}\nFolders: {2}").format(
-            len(records), model or self.tr("(not yet)"), ", ".join(roots) or self.tr("none yet")))
+            len(records), model or self.tr("(not yet)"), ", ".join(roots) or self.tr("none yet"))
+            + "\n" + self._ocr_line(name, records))
+
+    def _ocr_line(self, name: str, records) -> str:
+        """Whether `name`'s scanned pages are read by OCR, and how many were."""
+        status = self.controller.ocr_status(name)
+        read = sum(r.ocr_pages for r in records.values() if r.status == "indexed")
+        unread = sum(r.empty_pages for r in records.values() if r.status == "indexed")
+        self.ocr_action.setChecked(status["mode"] != "off")
+        self.ocr_action.setToolTip(status["problem"] or self.tr(
+            "Read pages without a text layer with OCR when indexing this collection"))
+        if status["mode"] == "off":
+            line = self.tr("OCR: off")
+        elif not status["engine"]:
+            line = self.tr("OCR: not available ({0})").format(status["problem"])
+        else:
+            line = self.tr("OCR: on ({0})").format(status["engine"])
+        if read:
+            line += " · " + self.tr("{0} page(s) read by OCR").format(read)
+        if unread:
+            line += " · " + self.tr("{0} scanned page(s) not read").format(unread)
+        return line
+
+    def toggle_ocr(self, on: bool) -> None:
+        if not self.collection or not self.controller.has_collection(self.collection):
+            return
+        self.controller.set_collection_ocr(self.collection, on)
+        self.refresh_documents()
+        self.statusBar().showMessage(
+            self.tr("Scanned pages of '{0}' are read by OCR from the next re-index (F5).").format(self.collection)
+            if on else self.tr("Scanned pages of '{0}' are no longer read by OCR; pages read already stay "
+                               "indexed.").format(self.collection), 15000)
 
     def _valid_name(self, name: str) -> bool:
         problem = self.controller.name_problem(name)
@@ -432,6 +468,12 @@ class MainWindow(QMainWindow):
         long_file, done, of = p.embedding
         if of:
             text += " · " + self.tr("{0}: {1} of {2} passages").format(Path(long_file).name, done, of)
+        scan, done, of = p.ocr
+        if scan:
+            text += " · " + self.tr("{0}: OCR page {1} of {2}, {3:.2f} pages/s").format(
+                Path(scan).name, done, of, p.ocr_pages_per_s)
+            if p.ocr_eta_s is not None:
+                text += " · " + self.tr("about {0} left").format(_duration(p.ocr_eta_s))
         if not self.cancel_button.isEnabled():
             text = self.tr("Cancelling — files already finished are kept…")
         self.progress_label.setText(text)
@@ -447,6 +489,9 @@ class MainWindow(QMainWindow):
             msg = self.tr("'{0}': {1} indexed, {2} unchanged, {3} failed, {4} removed.").format(
                 self.controller.indexing_collection or self.collection, final.count("indexed"),
                 final.count("unchanged"), final.count("failed"), final.count("removed"))
+            scanned = sum(o.ocr_pages for o in final.outcomes if o.status == "indexed")
+            if scanned:
+                msg += " " + self.tr("{0} page(s) read by OCR.").format(scanned)
             if final.count("duplicate"):
                 msg += " " + self.tr("{0} duplicate(s): the same content as an indexed file, indexed once.").format(
                     final.count("duplicate"))
@@ -620,7 +665,7 @@ class MainWindow(QMainWindow):
         asking = self.controller.asking is not None  # the answer belongs to this collection's chat
         reading = self.controller.reading()  # a search or a quality check is running
         rebuilding = self.controller.is_rebuilding(self.collection)  # it cannot be read until that ends
-        for a in (self.reindex_action, self.repair_action, self.rename_action, self.delete_action):
+        for a in (self.reindex_action, self.repair_action, self.rename_action, self.delete_action, self.ocr_action):
             a.setEnabled(has and not indexing and not asking and not reading)
         self.add_folder_action.setEnabled(not indexing)
         self.add_files_action.setEnabled(not indexing)

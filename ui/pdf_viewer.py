@@ -17,6 +17,7 @@ from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import QLabel, QSpinBox, QStackedWidget, QToolBar, QVBoxLayout, QWidget
 
 from assistant.evidence import locate_quote
+from indexers.ocr import span_boxes
 
 HIGHLIGHT = QColor(255, 200, 0, 110)
 ZOOM_STEP = 1.25
@@ -164,6 +165,7 @@ class PdfViewer(QWidget):
         self._path = ""
         self._stamp: tuple[int, int] | None = None
         self._external = ""
+        self._scanned = None  # (path, page) -> the page's OCR text and word boxes, or None
 
         self._view = _PageView(self)
         self._view.setDocument(self._document)
@@ -267,6 +269,12 @@ class PdfViewer(QWidget):
         self._view.reveal()
         return True
 
+    def set_scanned_pages(self, lookup) -> None:
+        """Where the text of scanned pages comes from: `lookup(path, page)` gives an OcrPage (text and
+        word boxes, as OCR read it) or None; a cited passage on a page without a text layer is
+        highlighted over the scan from its words' boxes."""
+        self._scanned = lookup
+
     def current_file(self) -> str:
         """Absolute path of the file on show, or "" when none is."""
         return self._path
@@ -335,9 +343,17 @@ class PdfViewer(QWidget):
         text = self._document.getAllText(index).text()
         span = locate_quote(text, quote)
         if span is None:
-            return []
+            return self._find_in_scan(index, quote)
         selection = self._document.getSelectionAtIndex(index, span[0], span[1] - span[0])
         return [polygon.boundingRect() for polygon in selection.bounds()]
+
+    def _find_in_scan(self, index: int, quote: str) -> list[QRectF]:
+        """The quote's place on a page whose indexed text is OCR's, from the words' boxes."""
+        page = self._scanned(self._path, index + 1) if self._scanned is not None else None
+        span = locate_quote(page.text, quote) if page is not None and page.text else None
+        if span is None:
+            return []
+        return [QRectF(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in span_boxes(page.words, *span)]
 
     def _go_to(self, index: int) -> None:
         nav = self._view.pageNavigator()
