@@ -140,6 +140,35 @@ SAMPLES: dict[str, list[str]] = {
 }
 
 
+# A scanned letter (an image with no text layer), for the demo's OCR: Swedish, so the stand-in PDFium draws
+# for Helvetica has every letter it needs.
+SCANNED_SAMPLE = ("sv/skannat_brev_1931.pdf", [
+    "Brev till stadsarkivet, Åbo den 14 mars 1931\n"
+    "Härmed överlämnas fyrtiotvå volymer av hamnkontorets dagböcker från åren 1850 till 1899 till "
+    "stadsarkivet. Volymerna har förvarats i tullhusets vind och är delvis skadade av fukt. Vi ber arkivet "
+    "att låta binda om de sju volymer som är mest skadade.",
+])
+
+
+def write_scanned_sample(folder: str | Path, dpi: int = 200) -> Path:
+    """SCANNED_SAMPLE as a scan: its page rendered to a greyscale image and saved as an image-only PDF."""
+    import pypdfium2
+
+    folder = Path(folder)
+    name, pages = SCANNED_SAMPLE
+    text_pdf = write_pdf(folder / (name + ".text.tmp"), pages)
+    try:
+        document = pypdfium2.PdfDocument(str(text_pdf))
+        images = [document[i].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+                  for i in range(len(document))]
+        document.close()
+    finally:
+        text_pdf.unlink()
+    out = folder / name
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=float(dpi), quality=80)
+    return out
+
+
 def write_samples(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     return [write_pdf(folder / name, pages, title=pages[0].split("\n")[0]) for name, pages in SAMPLES.items()]
@@ -148,5 +177,7 @@ def write_samples(folder: str | Path) -> list[Path]:
 if __name__ == "__main__":
     import sys
 
-    for p in write_samples(sys.argv[1] if len(sys.argv) > 1 else "samples"):
+    args = [a for a in sys.argv[1:] if a != "--scan"]
+    folder = args[0] if args else "samples"
+    for p in write_samples(folder) + ([write_scanned_sample(folder)] if "--scan" in sys.argv else []):
         print(p)

@@ -260,14 +260,24 @@ def render(document, index: int, dpi: int):
         page.close()
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    import ctypes
-    import signal
-
+def _prctl():
+    """libc's prctl, looked up here and not between fork and exec (where loading a library may hang)."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    if _PRCTL is not None:
+        _PRCTL(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: a worker killed (cancel, timeout) takes its page with it
 
 
 def run_tesseract(command: str, image, languages: str, dpi: int, timeout_s: float) -> str:
@@ -277,7 +287,7 @@ def run_tesseract(command: str, image, languages: str, dpi: int, timeout_s: floa
     buf = io.BytesIO()
     image.save(buf, "PPM")  # uncompressed: no time spent packing what Tesseract unpacks at once
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # the workers already use every core, one page each
-    kwargs = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
+    kwargs = {"preexec_fn": _die_with_parent} if _PRCTL is not None else {}
     proc = subprocess.Popen([command, "stdin", "stdout", "-l", languages, "--psm", "3", "--dpi", str(dpi), "tsv"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             **kwargs)

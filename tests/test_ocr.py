@@ -300,3 +300,36 @@ def test_a_page_read_is_judged():
                                                                                        "confidence 30")
     assert ocr.judge("Lorem ipsum dolor sit amet, consectetur", 91.0, 0.1) == ""
     assert ocr.judge("q" * 10 + "wertyuiopasdfghjklzxcvbnmqwertyuiop", 91.0, 0.1).startswith("no readable text")
+
+
+@needs_tesseract
+def test_the_app_shows_ocr_progress_and_turns_ocr_off_per_collection(qtbot, settings_for, tmp_path):
+    from ui.controller import Controller
+    from ui.main_window import MainWindow
+
+    docs = tmp_path / "docs"
+    scans.scan_pages(SAMPLES["en/harbour_archive_report_1923.pdf"], docs / "harbour_scan.pdf", seed=8)
+    write_pdf(docs / "text.pdf", SAMPLES["it/regolamento_sala_lettura.pdf"])
+    window = MainWindow(Controller(settings_for()))
+    qtbot.addWidget(window)
+    window.show()
+    labels, finals = [], []
+    window.controller.index_progress.connect(lambda p: labels.append((p.ocr, window.progress_label.text())))
+    window.controller.index_finished.connect(finals.append)
+    window.create_collection("scans", [str(docs)])
+    qtbot.waitUntil(lambda: bool(finals), timeout=300_000)
+    shown = [text for (path, _done, _of), text in labels if path]
+    assert shown and all("harbour_scan.pdf: OCR page" in t and "pages/s" in t for t in shown), labels
+    assert "3 page(s) read by OCR" in window.statusBar().currentMessage()
+    window.set_collection("scans")
+    info = window.collection_info.text()
+    assert "OCR: on (tesseract" in info and "3 page(s) read by OCR" in info, info
+    assert window.ocr_action.isChecked()
+    window.ocr_action.trigger()  # off for this collection
+    assert window.controller.engine.collection_ocr("scans") == "off"
+    assert "OCR: off" in window.collection_info.text() and not window.ocr_action.isChecked()
+    window.ocr_action.trigger()  # on again: follows the setting
+    assert window.controller.engine.collection_ocr("scans") == ""
+    row = next(window.documents.topLevelItem(i) for i in range(window.documents.topLevelItemCount())
+               if window.documents.topLevelItem(i).text(0) == "harbour_scan.pdf")
+    assert "3 page(s) read by OCR" in row.text(4)

@@ -133,57 +133,57 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../controller.py" line="305"/>
+        <location filename="../controller.py" line="325"/>
         <source>no damage was found in the index of &apos;{0}&apos;; nothing was rebuilt</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="315"/>
+        <location filename="../controller.py" line="335"/>
         <source>Indexing of &apos;{0}&apos; is still running; wait for it or cancel it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="411"/>
+        <location filename="../controller.py" line="431"/>
         <source>Cannot save the chat history: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="416"/>
+        <location filename="../controller.py" line="436"/>
         <source>An answer is still being written; stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="419"/>
+        <location filename="../controller.py" line="439"/>
         <source>Create a collection and add documents before asking.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="453"/>
+        <location filename="../controller.py" line="473"/>
         <source>no answer was produced</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="456"/>
+        <location filename="../controller.py" line="476"/>
         <source>The answer broke off: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="473"/>
+        <location filename="../controller.py" line="493"/>
         <source>The index of &apos;{0}&apos; is being rebuilt from its PDFs; ask again when that has finished.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="493"/>
+        <location filename="../controller.py" line="513"/>
         <source>Create a collection and add documents before searching.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="527"/>
+        <location filename="../controller.py" line="547"/>
         <source>Create a collection and add documents before checking its quality.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="581"/>
+        <location filename="../controller.py" line="601"/>
         <source>Wait for indexing, answering and searching to finish before changing settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -260,428 +260,485 @@
     </message>
     <message>
         <location filename="../main_window.py" line="99"/>
-        <source>Re&amp;pair index…</source>
+        <source>Read &amp;scanned pages (OCR)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="100"/>
-        <source>Rebuild this collection&apos;s index from its PDFs (the broken index files are kept aside)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="101"/>
-        <source>&amp;Settings…</source>
+        <location filename="../main_window.py" line="323"/>
+        <source>Read pages without a text layer with OCR when indexing this collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="102"/>
-        <source>Focus the question</source>
+        <source>Re&amp;pair index…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="103"/>
+        <source>Rebuild this collection&apos;s index from its PDFs (the broken index files are kept aside)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="104"/>
-        <source>Search the documents</source>
+        <source>&amp;Settings…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="105"/>
-        <source>Find the best pages for a question, without an answer</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="106"/>
-        <source>Check &amp;quality…</source>
+        <source>Focus the question</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../main_window.py" line="107"/>
+        <source>Search the documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="108"/>
+        <source>Find the best pages for a question, without an answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="109"/>
+        <source>Check &amp;quality…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="110"/>
         <source>Measure on a file of questions how well search finds the right pages and refuses absent answers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="112"/>
+        <location filename="../main_window.py" line="115"/>
         <source>Main</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="123"/>
+        <location filename="../main_window.py" line="126"/>
         <source>Co&amp;llection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133"/>
+        <location filename="../main_window.py" line="137"/>
         <source>Collections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="141"/>
+        <location filename="../main_window.py" line="145"/>
         <source>&lt;b&gt;Collections&lt;/b&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="159"/>
+        <location filename="../main_window.py" line="163"/>
         <source>Documents</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160"/>
+        <location filename="../main_window.py" line="164"/>
         <source>File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160"/>
+        <location filename="../main_window.py" line="164"/>
         <source>State</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160"/>
+        <location filename="../main_window.py" line="164"/>
         <source>Pages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160"/>
+        <location filename="../main_window.py" line="164"/>
         <source>Chunks</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="161"/>
+        <location filename="../main_window.py" line="165"/>
         <source>Details</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="170"/>
+        <location filename="../main_window.py" line="174"/>
         <source>&amp;Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="171"/>
+        <location filename="../main_window.py" line="175"/>
         <source>S&amp;earch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="172"/>
+        <location filename="../main_window.py" line="176"/>
         <source>D&amp;ocuments</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="185"/>
+        <location filename="../main_window.py" line="190"/>
         <source>Dismiss</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="189"/>
+        <location filename="../main_window.py" line="194"/>
         <source>&amp;Repair</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="190"/>
+        <location filename="../main_window.py" line="195"/>
         <source>Rebuild the index from this collection&apos;s PDFs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="204"/>
+        <location filename="../main_window.py" line="209"/>
         <source>Indexing progress</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="206"/>
+        <location filename="../main_window.py" line="211"/>
         <source>Cancel indexing</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="240"/>
+        <location filename="../main_window.py" line="245"/>
         <source>{0} (index damaged)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="241"/>
+        <location filename="../main_window.py" line="246"/>
         <source>{0} (re-index needed)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="242"/>
+        <location filename="../main_window.py" line="247"/>
         <source>{0} documents, {1} pages; embedding model {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="244"/>
+        <location filename="../main_window.py" line="249"/>
         <source>Index damaged: {0}. Use Repair to rebuild it from the PDFs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="246"/>
+        <location filename="../main_window.py" line="251"/>
         <source>Re-index needed: {0}. Use Re-index to index every file again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="262"/>
+        <location filename="../main_window.py" line="267"/>
         <source>The index of &apos;{0}&apos; is damaged ({1}). Repair rebuilds it from your PDFs; the broken files are kept aside.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="276"/>
+        <location filename="../main_window.py" line="281"/>
         <source>Welcome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277"/>
+        <location filename="../main_window.py" line="282"/>
         <source>Create a collection (Ctrl+N) and add folders of PDFs, or drop folders or PDF files on this window. Then ask questions: answers come only from your documents, with file and page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="293"/>
+        <location filename="../main_window.py" line="298"/>
         <source>indexed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="293"/>
+        <location filename="../main_window.py" line="298"/>
         <source>skipped, unchanged</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="294"/>
+        <location filename="../main_window.py" line="299"/>
         <source>failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="294"/>
+        <location filename="../main_window.py" line="299"/>
         <source>not finished</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="294"/>
+        <location filename="../main_window.py" line="299"/>
         <source>removed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="297"/>
+        <location filename="../main_window.py" line="302"/>
         <source>duplicate of {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="307"/>
+        <location filename="../main_window.py" line="312"/>
         <source>{0} documents · embedding model: {1}
 Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="308"/>
+        <location filename="../main_window.py" line="313"/>
         <source>(not yet)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="308"/>
+        <location filename="../main_window.py" line="313"/>
         <source>none yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="317"/>
+        <location filename="../main_window.py" line="325"/>
+        <source>OCR: off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="327"/>
+        <source>OCR: not available ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="329"/>
+        <source>OCR: on ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="331"/>
+        <source>{0} page(s) read by OCR</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="333"/>
+        <source>{0} scanned page(s) not read</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="342"/>
+        <source>Scanned pages of &apos;{0}&apos; are read by OCR from the next re-index (F5).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="343"/>
+        <source>Scanned pages of &apos;{0}&apos; are no longer read by OCR; pages read already stay indexed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="353"/>
         <source>Name of the new collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="317"/>
+        <location filename="../main_window.py" line="353"/>
         <source>New collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="324"/>
+        <location filename="../main_window.py" line="360"/>
         <source>Creating &apos;{0}&apos; (loading the embedding model)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="331"/>
+        <location filename="../main_window.py" line="367"/>
         <source>Rename collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="331"/>
+        <location filename="../main_window.py" line="367"/>
         <source>New name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="344"/>
+        <location filename="../main_window.py" line="380"/>
         <source>Delete collection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="345"/>
+        <location filename="../main_window.py" line="381"/>
         <source>Delete the collection &apos;{0}&apos;, its index and its chats? Your PDF files are not touched.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="352"/>
+        <location filename="../main_window.py" line="388"/>
         <source>Add a folder of PDFs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="357"/>
+        <location filename="../main_window.py" line="393"/>
         <source>Add PDF files</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="357"/>
+        <location filename="../main_window.py" line="393"/>
         <source>PDF files (*.pdf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="403"/>
+        <location filename="../main_window.py" line="439"/>
         <source>Repair index</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="404"/>
+        <location filename="../main_window.py" line="440"/>
         <source>No damage was found in the index of &apos;{0}&apos;. Rebuild it anyway? Every file is indexed again from your PDFs, which can take a while; the current index files are kept aside.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="412"/>
-        <location filename="../main_window.py" line="436"/>
+        <location filename="../main_window.py" line="448"/>
+        <location filename="../main_window.py" line="478"/>
         <source>Cancelling — files already finished are kept…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="426"/>
+        <location filename="../main_window.py" line="462"/>
         <source>Rebuilding &apos;{0}&apos;: {1} of {2} files · {3} pages · {4:.1f} pages/s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="428"/>
+        <location filename="../main_window.py" line="464"/>
         <source>Indexing &apos;{0}&apos;: {1} of {2} files · {3} pages · {4:.1f} pages/s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="431"/>
+        <location filename="../main_window.py" line="467"/>
+        <location filename="../main_window.py" line="476"/>
         <source>about {0} left</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="434"/>
+        <location filename="../main_window.py" line="470"/>
         <source>{0}: {1} of {2} passages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="444"/>
+        <location filename="../main_window.py" line="473"/>
+        <source>{0}: OCR page {1} of {2}, {3:.2f} pages/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="486"/>
         <source>Indexing stopped with an error; files already finished are kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="447"/>
+        <location filename="../main_window.py" line="489"/>
         <source>&apos;{0}&apos;: {1} indexed, {2} unchanged, {3} failed, {4} removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451"/>
+        <location filename="../main_window.py" line="494"/>
+        <source>{0} page(s) read by OCR.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="496"/>
         <source>{0} duplicate(s): the same content as an indexed file, indexed once.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="455"/>
+        <location filename="../main_window.py" line="500"/>
         <source>{0} skipped (not regular files, e.g. {1}: {2}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="461"/>
+        <location filename="../main_window.py" line="506"/>
         <source>Indexing cancelled; finished files were kept.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="481"/>
+        <location filename="../main_window.py" line="526"/>
         <source>Loading the embedding model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="563"/>
+        <location filename="../main_window.py" line="608"/>
         <source>Q:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="563"/>
+        <location filename="../main_window.py" line="608"/>
         <source>Error:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="563"/>
+        <location filename="../main_window.py" line="608"/>
         <source>(no answer)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="564"/>
+        <location filename="../main_window.py" line="609"/>
         <source>(stopped before the end)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="564"/>
+        <location filename="../main_window.py" line="609"/>
         <source>Sources:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="565"/>
+        <location filename="../main_window.py" line="610"/>
         <source>Retrieved passages (not citations):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="565"/>
+        <location filename="../main_window.py" line="610"/>
         <source>p.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="566"/>
+        <location filename="../main_window.py" line="611"/>
         <source>Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="566"/>
+        <location filename="../main_window.py" line="611"/>
         <source>Collection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="567"/>
+        <location filename="../main_window.py" line="612"/>
         <source>Not found in the passages they cite (unverified):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="568"/>
+        <location filename="../main_window.py" line="613"/>
         <source>Incomplete, the answer broke off:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="574"/>
+        <location filename="../main_window.py" line="619"/>
         <source>Answer and sources copied as Markdown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="580"/>
+        <location filename="../main_window.py" line="625"/>
         <source>This chat has no answers to export yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="584"/>
+        <location filename="../main_window.py" line="629"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="584"/>
+        <location filename="../main_window.py" line="629"/>
         <source>JSON with audit records (*.json)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="585"/>
+        <location filename="../main_window.py" line="630"/>
         <source>Export chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="598"/>
+        <location filename="../main_window.py" line="643"/>
         <source>Cannot write {0}: {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="600"/>
+        <location filename="../main_window.py" line="645"/>
         <source>Chat exported to {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="614"/>
+        <location filename="../main_window.py" line="659"/>
         <source>Error: {0}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -689,132 +746,132 @@ Folders: {2}</source>
 <context>
     <name>PdfViewer</name>
     <message>
-        <location filename="../pdf_viewer.py" line="171"/>
+        <location filename="../pdf_viewer.py" line="173"/>
         <source>Click a source under an answer to see the passage here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="188"/>
+        <location filename="../pdf_viewer.py" line="190"/>
         <source>Previous page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="190"/>
+        <location filename="../pdf_viewer.py" line="192"/>
         <source>Next page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="193"/>
+        <location filename="../pdf_viewer.py" line="195"/>
         <source>Page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="195"/>
+        <location filename="../pdf_viewer.py" line="197"/>
         <source>Zoom out</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="197"/>
+        <location filename="../pdf_viewer.py" line="199"/>
         <source>Zoom in</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="200"/>
+        <location filename="../pdf_viewer.py" line="202"/>
         <source>Fit width</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="201"/>
+        <location filename="../pdf_viewer.py" line="203"/>
         <source>Open in system viewer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="216"/>
+        <location filename="../pdf_viewer.py" line="218"/>
         <source>‹</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="216"/>
+        <location filename="../pdf_viewer.py" line="218"/>
         <source>›</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="217"/>
+        <location filename="../pdf_viewer.py" line="219"/>
         <source>−</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="217"/>
+        <location filename="../pdf_viewer.py" line="219"/>
         <source>+</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="218"/>
+        <location filename="../pdf_viewer.py" line="220"/>
         <source>↔</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="257"/>
+        <location filename="../pdf_viewer.py" line="259"/>
         <source>This file has no page {page} (it has {count}); it may have changed since it was indexed. Re-index it to update the sources.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="262"/>
+        <location filename="../pdf_viewer.py" line="264"/>
         <source>The quoted passage was not found on this page; the file may have changed since it was indexed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="290"/>
+        <location filename="../pdf_viewer.py" line="298"/>
         <source>Cannot find {file}. It may have been moved, renamed or deleted; re-index your documents so that the sources point at existing files.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="303"/>
+        <location filename="../pdf_viewer.py" line="311"/>
         <source>the file cannot be read</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="304"/>
+        <location filename="../pdf_viewer.py" line="312"/>
         <source>it is not a valid PDF</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="305"/>
+        <location filename="../pdf_viewer.py" line="313"/>
         <source>it is password protected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="306"/>
+        <location filename="../pdf_viewer.py" line="314"/>
         <source>it is encrypted</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="307"/>
+        <location filename="../pdf_viewer.py" line="315"/>
         <source>it has no pages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="308"/>
+        <location filename="../pdf_viewer.py" line="316"/>
         <source>unknown error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="309"/>
+        <location filename="../pdf_viewer.py" line="317"/>
         <source>Cannot open {file}: {reason}. It may have been moved or replaced since it was indexed; re-index your documents, or try the system viewer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="368"/>
+        <location filename="../pdf_viewer.py" line="384"/>
         <source>No application is set up to open PDF files.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="380"/>
+        <location filename="../pdf_viewer.py" line="396"/>
         <source>p. </source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="381"/>
+        <location filename="../pdf_viewer.py" line="397"/>
         <source> of {count}</source>
         <translation type="unfinished"></translation>
     </message>
