@@ -144,9 +144,9 @@ SAMPLES: dict[str, list[str]] = {
 # for Helvetica has every letter it needs.
 SCANNED_SAMPLE = ("sv/skannat_brev_1931.pdf", [
     "Brev till stadsarkivet, Åbo den 14 mars 1931\n"
-    "Härmed överlämnas fyrtiotvå volymer av hamnkontorets dagböcker från åren 1850 till 1899 till "
-    "stadsarkivet. Volymerna har förvarats i tullhusets vind och är delvis skadade av fukt. Vi ber arkivet "
-    "att låta binda om de sju volymer som är mest skadade.",
+    "Härmed skänker Seglarföreningen sin samling av 310 fotografier från kappseglingen 1927 till "
+    "stadsarkivet. Fotografierna får visas för allmänheten i läsesalen men inte säljas eller lånas ut. "
+    "Föreningens sekreterare, fru Elsa Lindqvist, har förtecknat bilderna i en katalog som följer med gåvan.",
 ])
 
 

@@ -27,6 +27,10 @@ echo
 echo "Q: Who was elected director of the city archive in 1921?   (the answer is in a Finnish document)"
 $A ask --json "Who was elected director of the city archive in 1921?"
 echo
+echo "Search, no language model: Which sailing club donated photographs, and who catalogued them?"
+echo "   (the answer is in a scanned Swedish letter, read by OCR at indexing when Tesseract is installed)"
+$A search -k 3 "Which sailing club donated photographs, and who catalogued them?"
+echo
 echo "The first answer's audit record, shown again (its source files hashed again):"
 RECORD=$(ls -t demo-data/records/*.json | head -1)
 echo "$A show $RECORD"

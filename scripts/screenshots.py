@@ -30,7 +30,7 @@ QUALITY = [  # questions with their known answer (file, page), and one that no d
 ]
 
 
-SCAN_SEARCH = "How many volumes of the harbour office's diaries were handed over to the archive?"
+SCAN_SEARCH = "Which sailing club donated photographs, and who catalogued them?"
 
 
 def wait(app, seconds: float, until=None) -> bool:
