@@ -27,9 +27,9 @@ echo
 echo "Q: Who was elected director of the city archive in 1921?   (the answer is in a Finnish document)"
 $A ask --json "Who was elected director of the city archive in 1921?"
 echo
-echo "Search, no language model: Which sailing club donated photographs, and who catalogued them?"
+echo "Search, no language model: Who catalogued the photographs donated to the city archive in 1931?"
 echo "   (the answer is in a scanned Swedish letter, read by OCR at indexing when Tesseract is installed)"
-$A search -k 3 "Which sailing club donated photographs, and who catalogued them?"
+$A search -k 3 "Who catalogued the photographs donated to the city archive in 1931?"
 echo
 echo "The first answer's audit record, shown again (its source files hashed again):"
 RECORD=$(ls -t demo-data/records/*.json | head -1)

@@ -30,7 +30,7 @@ QUALITY = [  # questions with their known answer (file, page), and one that no d
 ]
 
 
-SCAN_SEARCH = "Which sailing club donated photographs, and who catalogued them?"
+SCAN_SEARCH = "Who catalogued the photographs donated to the city archive in 1931?"
 
 
 def wait(app, seconds: float, until=None) -> bool:

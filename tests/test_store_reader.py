@@ -64,3 +64,19 @@ def test_without_the_bindings_the_client_reads(indexed, monkeypatch):
     v = emb.embed_query("When was the reading room closed?")
     assert [h.chunk.id for h in fallback.query(v, 3)] == [h.chunk.id for h in Store(path, "archive").query(v, 3)]
     assert np.isfinite([h.score for h in fallback.query(v, 3)]).all()
+
+
+def test_collections_are_searched_with_more_hnsw_candidates_than_chromas_default(tmp_path):
+    """Chroma's default ef_search (100) missed the nearest passage of a 397-vector collection; a new
+    collection gets SEARCH_EF, and one made before is raised to it when a writer opens it."""
+    from assistant.store import SEARCH_EF, chroma_client
+
+    path = tmp_path / "chroma"
+    client = chroma_client(path)
+    client.get_or_create_collection(chroma_name("old"), embedding_function=None, metadata={"hnsw:space": "cosine"})
+    assert client.get_collection(chroma_name("old")).configuration_json["hnsw"]["ef_search"] == 100
+    for name in ("old", "new"):
+        store = Store(path, name)
+        for col in (store.collection, store.views):
+            assert col.configuration_json["hnsw"]["ef_search"] == SEARCH_EF, (name, col.name)
+            assert col.configuration_json["hnsw"]["space"] == "cosine"
