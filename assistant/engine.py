@@ -39,7 +39,6 @@ from assistant.evaluation import (
     summarise,
 )
 from assistant.indexing import INDEX_FORMAT, FileOutcome, IndexOptions, Progress, run_index
-from assistant.languages import detect
 from assistant.ledger import CollectionInfo, FileRecord, Ledger
 from assistant.llm import ChatBackend, GenerationOptions
 from assistant.models import ModelEntry, Registry
@@ -50,6 +49,7 @@ from assistant.settings import PER_QUESTION, Settings
 from assistant.store import Store, WriterLock, writer_killed
 from assistant.types import Answer
 from indexers import ocr
+from indexers.languages import detect
 from indexers.ocr import OcrConfig, OcrPage
 
 __all__ = ["Assistant", "CollectionStatus", "FileOutcome", "FileRecord", "Progress", "Scored", "SearchResult",

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from assistant.errors import ConfigError
-from assistant.languages import NAMES, detect
 from assistant.search import SearchResult
+from indexers.languages import NAMES, detect
 
 # Questions no collection of an archive or library answers, for a generated starter set: a refusal is
 # the right outcome. (Not the calibration probes of assistant/refusal.py: a set scored on its own probes

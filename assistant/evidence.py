@@ -9,6 +9,7 @@ only, with a map back to the viewer's character offsets.
 from __future__ import annotations
 
 import unicodedata
+from typing import Sequence
 
 # Letters PDFium and pypdf spell differently that NFKD leaves alone.
 _EXTRA_FOLD = {"ø": "o", "đ": "d", "ł": "l", "ı": "i", "æ": "ae", "œ": "oe", "ŀ": "l"}
@@ -74,3 +75,21 @@ def locate_quote(page_text: str, quote: str, *, min_words: int = 4,
         run = "".join(words[best_first:best_first + best_size])
     at = haystack.find(run)
     return origin[at], origin[at + len(run) - 1] + 1
+
+
+def span_boxes(words: Sequence, start: int, end: int) -> list[tuple[float, float, float, float]]:
+    """The boxes covering characters [start, end) of a page's OCR text: one per run of words on a line
+    (a word counts when any of its characters is in the span)."""
+    boxes: list[list[float]] = []
+    for w in words:
+        if w.end <= start or w.start >= end:
+            continue
+        x0, y0, x1, y1 = w.box
+        if boxes:
+            last = boxes[-1]
+            overlap = min(last[3], y1) - max(last[1], y0)
+            if overlap > 0.5 * min(last[3] - last[1], y1 - y0) and x0 >= last[0]:
+                last[1], last[2], last[3] = min(last[1], y0), max(last[2], x1), max(last[3], y1)
+                continue
+        boxes.append([x0, y0, x1, y1])
+    return [tuple(b) for b in boxes]

@@ -7,9 +7,9 @@ import re
 from typing import Sequence
 
 from assistant.embedding import Embedder
-from assistant.languages import STOPWORDS
 from assistant.store import Store
 from assistant.types import Hit
+from indexers.languages import STOPWORDS
 
 
 def _same_text_key(hit: Hit) -> str:

@@ -20,9 +20,9 @@ import numpy as np
 
 from assistant.citations import best_quote
 from assistant.embedding import Embedder
-from assistant.languages import detect
 from assistant.markers import MARKER, numbers, strip_markers
 from assistant.types import Answer, Citation, Hit, SentenceCheck
+from indexers.languages import detect
 
 # Semantic support: the sentence's best cosine with a passage sentence (e5 query vs passage). Chosen on
 # benchmarks/verification_eval.py (English sentences citing fi/sv/hu/it passages): at 0.84, 6 % of correct

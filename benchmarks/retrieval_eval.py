@@ -58,9 +58,9 @@ def main() -> int:
     from assistant import models
     from assistant.engine import build_assistant
     from assistant.evaluation import by_language, load_questions, score, summarise
-    from assistant.languages import detect
     from assistant.search import search
     from assistant.settings import load_settings
+    from indexers.languages import detect
 
     data = args.data_dir / f"chunk{args.chunk_tokens}"
     data.mkdir(parents=True, exist_ok=True)

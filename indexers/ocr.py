@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from indexers.quality import degenerate
 
@@ -208,7 +207,7 @@ def choose_languages(config: OcrConfig, first_text: str = "") -> str:
     everything = "+".join(config.installed)
     if not first_text:
         return everything
-    from assistant.languages import detect
+    from indexers.languages import detect
 
     lang = TESSERACT_LANGUAGES.get(detect(first_text), "")
     if not lang or lang not in config.installed:
@@ -375,20 +374,3 @@ def read_page(document, index: int, config: OcrConfig, languages: str, timeout_s
         text, words = "", ()
     return OcrPage(index + 1, text, words, round(confidence, 1), languages, reason, time.monotonic() - start)
 
-
-def span_boxes(words: Sequence[Word], start: int, end: int) -> list[tuple[float, float, float, float]]:
-    """The boxes covering characters [start, end) of a page's OCR text: one per run of words on a line
-    (a word counts when any of its characters is in the span)."""
-    boxes: list[list[float]] = []
-    for w in words:
-        if w.end <= start or w.start >= end:
-            continue
-        x0, y0, x1, y1 = w.box
-        if boxes:
-            last = boxes[-1]
-            overlap = min(last[3], y1) - max(last[1], y0)
-            if overlap > 0.5 * min(last[3] - last[1], y1 - y0) and x0 >= last[0]:
-                last[1], last[2], last[3] = min(last[1], y0), max(last[2], x1), max(last[3], y1)
-                continue
-        boxes.append([x0, y0, x1, y1])
-    return [tuple(b) for b in boxes]

@@ -20,9 +20,10 @@ import pytest
 import scans
 from conftest import E5, SMOLLM, run_cli
 
+from assistant.evidence import span_boxes
 from assistant.samples import SAMPLES, write_pdf
 from indexers import ocr
-from indexers.ocr import Word, needs_ocr, span_boxes
+from indexers.ocr import Word, needs_ocr
 from indexers.pdf import PageDone, ParseResult, parse_files
 
 HAVE_TESSERACT = shutil.which("tesseract") is not None

@@ -16,8 +16,7 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import QLabel, QSpinBox, QStackedWidget, QToolBar, QVBoxLayout, QWidget
 
-from assistant.evidence import locate_quote
-from indexers.ocr import span_boxes
+from assistant.evidence import locate_quote, span_boxes
 
 HIGHLIGHT = QColor(255, 200, 0, 110)
 ZOOM_STEP = 1.25

@@ -746,132 +746,132 @@ Folders: {2}</source>
 <context>
     <name>PdfViewer</name>
     <message>
-        <location filename="../pdf_viewer.py" line="173"/>
+        <location filename="../pdf_viewer.py" line="172"/>
         <source>Click a source under an answer to see the passage here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="190"/>
+        <location filename="../pdf_viewer.py" line="189"/>
         <source>Previous page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="192"/>
+        <location filename="../pdf_viewer.py" line="191"/>
         <source>Next page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="195"/>
+        <location filename="../pdf_viewer.py" line="194"/>
         <source>Page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="197"/>
+        <location filename="../pdf_viewer.py" line="196"/>
         <source>Zoom out</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="199"/>
+        <location filename="../pdf_viewer.py" line="198"/>
         <source>Zoom in</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="202"/>
+        <location filename="../pdf_viewer.py" line="201"/>
         <source>Fit width</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="203"/>
+        <location filename="../pdf_viewer.py" line="202"/>
         <source>Open in system viewer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="218"/>
+        <location filename="../pdf_viewer.py" line="217"/>
         <source>‹</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="218"/>
+        <location filename="../pdf_viewer.py" line="217"/>
         <source>›</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="219"/>
+        <location filename="../pdf_viewer.py" line="218"/>
         <source>−</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="219"/>
+        <location filename="../pdf_viewer.py" line="218"/>
         <source>+</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="220"/>
+        <location filename="../pdf_viewer.py" line="219"/>
         <source>↔</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="259"/>
+        <location filename="../pdf_viewer.py" line="258"/>
         <source>This file has no page {page} (it has {count}); it may have changed since it was indexed. Re-index it to update the sources.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="264"/>
+        <location filename="../pdf_viewer.py" line="263"/>
         <source>The quoted passage was not found on this page; the file may have changed since it was indexed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="298"/>
+        <location filename="../pdf_viewer.py" line="297"/>
         <source>Cannot find {file}. It may have been moved, renamed or deleted; re-index your documents so that the sources point at existing files.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="311"/>
+        <location filename="../pdf_viewer.py" line="310"/>
         <source>the file cannot be read</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="312"/>
+        <location filename="../pdf_viewer.py" line="311"/>
         <source>it is not a valid PDF</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="313"/>
+        <location filename="../pdf_viewer.py" line="312"/>
         <source>it is password protected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="314"/>
+        <location filename="../pdf_viewer.py" line="313"/>
         <source>it is encrypted</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="315"/>
+        <location filename="../pdf_viewer.py" line="314"/>
         <source>it has no pages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="316"/>
+        <location filename="../pdf_viewer.py" line="315"/>
         <source>unknown error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="317"/>
+        <location filename="../pdf_viewer.py" line="316"/>
         <source>Cannot open {file}: {reason}. It may have been moved or replaced since it was indexed; re-index your documents, or try the system viewer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="384"/>
+        <location filename="../pdf_viewer.py" line="383"/>
         <source>No application is set up to open PDF files.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="396"/>
+        <location filename="../pdf_viewer.py" line="395"/>
         <source>p. </source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../pdf_viewer.py" line="397"/>
+        <location filename="../pdf_viewer.py" line="396"/>
         <source> of {count}</source>
         <translation type="unfinished"></translation>
     </message>
