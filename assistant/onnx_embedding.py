@@ -119,14 +119,32 @@ def ensure(models_dir: Path, name: str, model_dir: str, precision: str = "fp32",
            tell: Callable[[str], None] = lambda _: None) -> tuple[Path | None, str]:
     """The converted folder of the model at `model_dir`, converting it the first time; (None, why) when it
     cannot be converted. `tell` hears one line before a conversion starts."""
+    from assistant import bundle
+
     folder = cache_dir(models_dir, name, model_dir, precision)
     if valid(folder, model_dir, precision):
         return folder, ""
     if why := failure(folder):
         return None, why
+    if not bundle.can_convert():  # not the model's fault: nothing is recorded
+        return None, f"{bundle.NO_TORCH}, and '{name}' has not been converted"
     tell(f"converting embedding model '{name}' to ONNX for faster embedding (once per model, about a minute)")
     manifest, why = convert(model_dir, folder, precision)
     return (folder, "") if manifest else (None, why)
+
+
+def check_variant(entry, folder: str | Path, runtime: str) -> None:
+    """A collection whose vectors came from another conversion than the only one a model has (a bundled
+    model ships one) is not searched with it: its vectors would not match."""
+    if not runtime.startswith("onnx-") or not read_manifest(Path(entry.path)):
+        return
+    variant = (read_manifest(Path(folder)) or {}).get("variant", "")
+    if runtime[5:9] != variant:
+        from assistant.errors import ConfigError
+
+        raise ConfigError(f"this collection was embedded with {runtime} vectors, and embedding model "
+                          f"'{entry.name}' here is only its {variant} ONNX conversion; re-index the collection "
+                          "(`assistant index`, or Re-index in the app) to search it")
 
 
 def describe(folder: str | Path) -> str:

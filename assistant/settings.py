@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import platformdirs
 
 from assistant import keys
+from assistant import bundle
 from assistant.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -26,8 +27,15 @@ else:  # pragma: no cover
 
 APP = "assistant"
 ENV_PREFIX = "ASSISTANT_"
+# ASSISTANT_ variables that are not settings: the config file, the bundled models' folder (assistant/bundle.py),
+# the app's start-up report (ui/app.py)
+NOT_SETTINGS = {"ASSISTANT_CONFIG", "ASSISTANT_BUNDLED_MODELS", "ASSISTANT_UI_READY"}
 DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-base"
 DEFAULT_LLM_MODEL = "llama-3.1-8b-instruct-q4_k_m"
+# The desktop bundle starts with the small models it carries (assistant/bundle.py); Settings download the
+# real ones above.
+_START_EMBEDDING_MODEL = bundle.default_model("embedding") or DEFAULT_EMBEDDING_MODEL
+_START_LLM_MODEL = bundle.default_model("llm") or DEFAULT_LLM_MODEL
 
 
 def _f(default: Any, help: str, secret: bool = False, choices: tuple[str, ...] = (),
@@ -41,7 +49,7 @@ class Settings:
     data_dir: str = _f("", "Where indexes, the ledger and models live (default: the user data dir).")
     collection: str = _f("default", "Collection to index into and ask from.")
     # embeddings
-    embedding_model: str = _f(DEFAULT_EMBEDDING_MODEL, "Embedding model: registered name or folder path.")
+    embedding_model: str = _f(_START_EMBEDDING_MODEL, "Embedding model: registered name or folder path.")
     embedding_backend: str = _f("local", "Embed with sentence-transformers here, or a remote "
                                 "OpenAI-compatible /v1/embeddings endpoint.", choices=("local", "remote"))
     embedding_url: str = _f("", "Base URL of the remote embeddings endpoint, e.g. http://gpu:8000/v1.")
@@ -76,7 +84,7 @@ class Settings:
     # answering
     backend: str = _f("local", "Language model: local llama.cpp or a remote OpenAI-compatible server.",
                       choices=("local", "remote"))
-    llm_model: str = _f(DEFAULT_LLM_MODEL, "Local GGUF model: registered name or file path.")
+    llm_model: str = _f(_START_LLM_MODEL, "Local GGUF model: registered name or file path.")
     n_ctx: int = _f(8192, "Context window of the local model, in tokens.", bounds=(256, 1048576))
     n_gpu_layers: int = _f(-2, "Layers offloaded to the GPU; -1: all, 0: none, -2: all if llama.cpp "
                            "here can offload, else none.", bounds=(-2, 100000))
@@ -209,7 +217,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
             values[name] = _coerce(name, raw, str(path))
     names = {f.name for f in fields(Settings)}
     for key, raw in env.items():
-        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+        if key.startswith(ENV_PREFIX) and key not in NOT_SETTINGS:
             name = key[len(ENV_PREFIX):].lower()
             if name not in names:
                 import difflib

@@ -15,9 +15,37 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
 fi
 .venv/bin/python -m pip install -q -e ".[test]"
 
+# System packages, installed with apt where this user may (root, or sudo without a password); otherwise
+# the command is printed. ASSISTANT_SKIP_OCR_INSTALL=1 / ASSISTANT_SKIP_UI_LIBS=1 skip a step.
+SUDO=""
+[ "$(id -u)" -ne 0 ] && sudo -n true 2>/dev/null && SUDO="sudo -n"
+apt_install() {  # apt_install WHAT PACKAGES...
+    local what=$1; shift
+    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; }; then
+        echo "installing $what: apt-get install $*" >&2
+        $SUDO apt-get install -y -q "$@" >/dev/null 2>&1 \
+            || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q "$@" >/dev/null; } \
+            || { echo "warning: could not install $what: sudo apt-get install $*" >&2; return 0; }
+    elif command -v apt-get >/dev/null 2>&1; then
+        echo "note: to install $what: sudo apt-get install $*" >&2
+    else
+        return 1
+    fi
+}
+
+# The desktop app's window: the X11 libraries Qt's xcb plugin links to (on a fresh Debian or Ubuntu
+# desktop typically libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1), found missing by ldd.
+if [ -z "${ASSISTANT_SKIP_UI_LIBS:-}" ] && [ "$(uname)" = "Linux" ]; then
+    UI_PKGS=$(.venv/bin/python -m ui.platform_check 2>/dev/null || true)
+    if [ -n "$UI_PKGS" ]; then
+        # shellcheck disable=SC2086
+        apt_install "the libraries the app's window needs" $UI_PKGS \
+            || echo "note: the app's window needs the packages that provide: $UI_PKGS" >&2
+    fi
+fi
+
 # The OCR engine for scanned pages: Tesseract with Finnish, Swedish, Hungarian, Italian and English data.
-# Installed with apt where this user may (root, or sudo without a password); otherwise the command is printed.
-# ASSISTANT_OCR_LANGUAGES="fin swe eng" picks others; ASSISTANT_SKIP_OCR_INSTALL=1 skips this step.
+# ASSISTANT_OCR_LANGUAGES="fin swe eng" picks others.
 OCR_LANGS=${ASSISTANT_OCR_LANGUAGES:-fin swe hun ita eng}
 ocr_missing() {
     command -v tesseract >/dev/null 2>&1 || return 0
@@ -30,18 +58,12 @@ ocr_missing() {
 }
 if [ -z "${ASSISTANT_SKIP_OCR_INSTALL:-}" ] && ocr_missing; then
     PKGS="tesseract-ocr $(for l in $OCR_LANGS; do printf 'tesseract-ocr-%s ' "$l"; done)"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && sudo -n true 2>/dev/null && SUDO="sudo -n"
-    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; }; then
-        echo "installing the OCR engine: apt-get install $PKGS" >&2
-        $SUDO apt-get install -y -q $PKGS >/dev/null 2>&1 \
-            || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q $PKGS >/dev/null; } \
-            || echo "warning: could not install the OCR engine; scanned pages stay unread until: sudo apt-get install $PKGS" >&2
-    elif command -v apt-get >/dev/null 2>&1; then
-        echo "note: scanned pages need an OCR engine: sudo apt-get install $PKGS" >&2
-    elif [ "$(uname)" = "Darwin" ]; then
-        echo "note: scanned pages need an OCR engine: brew install tesseract tesseract-lang" >&2
-    else
-        echo "note: scanned pages need an OCR engine: install Tesseract 4 or newer with the $OCR_LANGS language data" >&2
+    # shellcheck disable=SC2086
+    if ! apt_install "the OCR engine" $PKGS; then
+        if [ "$(uname)" = "Darwin" ]; then
+            echo "note: scanned pages need an OCR engine: brew install tesseract tesseract-lang" >&2
+        else
+            echo "note: scanned pages need an OCR engine: install Tesseract 4 or newer with the $OCR_LANGS language data" >&2
+        fi
     fi
 fi

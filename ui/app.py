@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -30,6 +31,11 @@ def install_translations(app) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from ui import platform_check
+
+    if problem := platform_check.problem():
+        print(f"assistant-ui: {problem}", file=sys.stderr)
+        return 2
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from assistant.errors import AssistantError
@@ -54,7 +60,33 @@ def main(argv: list[str] | None = None) -> int:
     elif args.collection:
         window.show_error(app.translate("main", "There is no collection named '{0}'.").format(args.collection))
     window.show()
+    if os.environ.get(READY_ENV):
+        _report_ready(app, window, os.environ[READY_ENV])
     return app.exec()
+
+
+READY_ENV = "ASSISTANT_UI_READY"  # for the bundle's smoke test and start-up figure: "report" or "report:FILE.png"
+
+
+def _report_ready(app, window, how: str) -> None:
+    """Once the first frame is drawn: print `ready <unix time>` (the measuring side knows when it started
+    the program), save the window to FILE.png if asked, and quit."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    def ready() -> None:
+        handle = window.windowHandle()
+        if handle is None or not handle.isExposed():  # not on the screen yet
+            QTimer.singleShot(10, ready)
+            return
+        window.repaint()
+        print(f"ready {time.time():.3f} platform={app.platformName()}", flush=True)
+        if how.startswith("report:"):
+            window.grab().save(how[len("report:"):])
+        app.quit()
+
+    QTimer.singleShot(0, ready)
 
 
 if __name__ == "__main__":
