@@ -16,8 +16,7 @@ from typing import Any, Mapping
 
 import platformdirs
 
-from assistant import keys
-from assistant import bundle
+from assistant import bundle, keys
 from assistant.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -28,8 +27,9 @@ else:  # pragma: no cover
 APP = "assistant"
 ENV_PREFIX = "ASSISTANT_"
 # ASSISTANT_ variables that are not settings: the config file, the bundled models' folder (assistant/bundle.py),
-# the app's start-up report (ui/app.py)
-NOT_SETTINGS = {"ASSISTANT_CONFIG", "ASSISTANT_BUNDLED_MODELS", "ASSISTANT_UI_READY"}
+# the app's start-up report (ui/app.py), scripts/setup.sh's switches
+NOT_SETTINGS = {"ASSISTANT_CONFIG", "ASSISTANT_BUNDLED_MODELS", "ASSISTANT_UI_READY", "ASSISTANT_SKIP_OCR_INSTALL",
+                "ASSISTANT_SKIP_UI_LIBS"}
 DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-base"
 DEFAULT_LLM_MODEL = "llama-3.1-8b-instruct-q4_k_m"
 # The desktop bundle starts with the small models it carries (assistant/bundle.py); Settings download the

@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-export ASSISTANT_SKIP_OCR_INSTALL=${ASSISTANT_SKIP_OCR_INSTALL:-1}  # the bundle uses the system's Tesseract
-bash scripts/setup.sh
+# (the bundle uses the system's Tesseract: the build does not need it installed)
+ASSISTANT_SKIP_OCR_INSTALL=${ASSISTANT_SKIP_OCR_INSTALL:-1} bash scripts/setup.sh
 "$PY" -m pip install -q "pyinstaller==6.22.3" "pyinstaller-hooks-contrib>=2026.9"
 
 VERSION=$("$PY" -c "import assistant; print(assistant.__version__)")

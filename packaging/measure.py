@@ -36,8 +36,11 @@ def app_start(bundle: Path, display: str | None) -> float:
         env = xvfb.window_env(display, HOME=home, ASSISTANT_UI_READY="report",
                               ASSISTANT_DATA_DIR=str(Path(home) / "data"))
         started = time.time()
-        done = subprocess.run([str(bundle / "assistant-ui")], capture_output=True, text=True, timeout=120,
-                              env=env, cwd=home)
+        try:
+            done = subprocess.run([str(bundle / "assistant-ui")], capture_output=True, text=True, timeout=120,
+                                  env=env, cwd=home)
+        except subprocess.TimeoutExpired as e:
+            raise SystemExit(f"measure: assistant-ui did not show its window within 120 s: {e.stderr!r:.300}")
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("ready ")), "")
     if done.returncode != 0 or not line:
         raise SystemExit(f"measure: assistant-ui did not start (exit {done.returncode}): "

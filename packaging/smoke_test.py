@@ -4,7 +4,7 @@
 
 With a new home folder (so settings and indexes go to the user's dirs, not the bundle), the bundle's own
 programs: `assistant status --json` (the bundled models, embedding with ONNX, no torch), `assistant index`
-of the sample PDFs, `assistant ask --json` (an answer from the bundled SmolLM2, with the retrieved page
+of the sample PDFs (and the scanned letter, read by the system's Tesseract, where it is installed), `assistant ask --json` (an answer from the bundled SmolLM2, with the retrieved page
 right), an unanswerable question refused, `assistant search` finding a Finnish document from an English
 question; then `assistant-ui` opens the collection in a real X window on Xvfb (offscreen where Xvfb is not
 installed) and saves a screenshot. The sample PDFs are written by this checkout's Python (test data,
@@ -14,7 +14,7 @@ not part of the bundle). Nothing may be written inside the bundle. Exit 1 with w
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,8 +59,9 @@ def main() -> int:
             return done
 
         docs = Path(tmp) / "docs"
-        subprocess.run([sys.executable, "-m", "assistant.samples", str(docs)], check=True, cwd=ROOT,
-                       capture_output=True)
+        ocr = shutil.which("tesseract") is not None  # the system's: the bundle does not carry it
+        subprocess.run([sys.executable, "-m", "assistant.samples", str(docs), *(["--scan"] if ocr else [])],
+                       check=True, cwd=ROOT, capture_output=True)
 
         status = cli("status", "--json")
         if check(status.returncode == 0, "assistant status --json runs"):
@@ -76,7 +77,9 @@ def main() -> int:
         if check(index.returncode == 0, "assistant index of the sample PDFs"):
             files = json.loads(index.stdout)["files"]
             indexed = sum(f["status"] == "indexed" for f in files)
-            check(indexed == 5, f"5 files indexed (got {indexed})")
+            check(indexed == 5 + ocr, f"{5 + ocr} files indexed (got {indexed})")
+            if ocr:
+                check(sum(f["ocr_pages"] for f in files) >= 1, "the scanned letter read by OCR (Tesseract)")
 
         ask = cli("ask", "--json", "When was the reading room closed?")
         if check(ask.returncode == 0, "assistant ask --json"):
@@ -97,6 +100,11 @@ def main() -> int:
             data = json.loads(search.stdout)
             first = Path(data["files"][0]["file"]).name if data["files"] else ""
             check(first.startswith("kaupunginarkisto"), f"English question finds the Finnish document first ({first})")
+
+        if ocr:
+            scan = cli("search", "--json", "-k", "3", "Who catalogued the photographs donated to the city archive in 1931?")
+            first = Path(json.loads(scan.stdout)["files"][0]["file"]).name if scan.returncode == 0 else ""
+            check(first == "skannat_brev_1931.pdf", f"the scanned Swedish letter found by an English question ({first})")
 
         data_dir = home / ".local" / "share" / "assistant"
         check(data_dir.is_dir() and any(data_dir.rglob("chroma.sqlite3")), f"the index is in the user's data dir ({data_dir})")

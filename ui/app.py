@@ -62,7 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if os.environ.get(READY_ENV):
         _report_ready(app, window, os.environ[READY_ENV])
-    return app.exec()
+    rc = app.exec()
+    if window.controller.loading():
+        # a model still loading on its thread (it cannot be stopped) would abort the interpreter's teardown
+        # ("terminate called without an active exception"); everything is saved by now, so leave at once
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(rc)
+    return rc
 
 
 READY_ENV = "ASSISTANT_UI_READY"  # for the bundle's smoke test and start-up figure: "report" or "report:FILE.png"
@@ -84,7 +91,7 @@ def _report_ready(app, window, how: str) -> None:
         print(f"ready {time.time():.3f} platform={app.platformName()}", flush=True)
         if how.startswith("report:"):
             window.grab().save(how[len("report:"):])
-        app.quit()
+        window.close()  # as a user closes it
 
     QTimer.singleShot(0, ready)
 

@@ -612,6 +612,10 @@ class Controller(QObject):
         self.warm(self.collection)  # the new engine loads its models afresh
         return plain
 
+    def loading(self) -> bool:
+        """A model is still being loaded in the background."""
+        return self.warming is not None and not self.warming.wait(0)
+
     def close(self) -> None:
         for job in list(self._jobs):
             job.stop()
