@@ -602,7 +602,12 @@ class Assistant:
         from assistant import onnx_embedding
 
         folder, why = self._registry.onnx_folder(entry, self.settings.embedding_precision, self.tell)
-        self.tell(onnx_embedding.describe(folder) if folder else onnx_embedding.fallback_notice(entry.name, why))
+        if folder:
+            self.tell(onnx_embedding.describe(folder))
+        elif bundle.can_convert():
+            self.tell(onnx_embedding.fallback_notice(entry.name, why))
+        else:
+            self.tell(f"embedding model '{entry.name}' cannot run here: {why}")
         return self._registry.entries().get(entry.name, entry)
 
     def embedding_status(self) -> dict:

@@ -200,9 +200,15 @@ def pull(registry: Registry, name: str, hub_url: str = "https://huggingface.co",
         else:
             import huggingface_hub as hub
 
+            from assistant import bundle
+
+            # with torch: the weights, converted here; without (the desktop bundle): the repository's own
+            # ONNX export of the transformer (assistant/onnx_adopt.py), and no weights it cannot use
+            skip = ["onnx/*", "openvino/*", "*.onnx", "*.bin", "*.h5", "*.ot", "*.msgpack"] if bundle.can_convert() \
+                else ["openvino/*", "onnx/model_*", "onnx/*quant*", "*.bin", "*.h5", "*.ot", "*.msgpack",
+                      "*.safetensors"]
             path = hub.snapshot_download(known.repo, local_dir=str(target), endpoint=hub_url.rstrip("/"),
-                                         ignore_patterns=["onnx/*", "openvino/*", "*.onnx", "*.bin", "*.h5",
-                                                          "*.ot", "*.msgpack"])
+                                         ignore_patterns=skip)
     except AssistantError:
         raise
     except Exception as e:

@@ -127,7 +127,17 @@ def ensure(models_dir: Path, name: str, model_dir: str, precision: str = "fp32",
     if why := failure(folder):
         return None, why
     if not bundle.can_convert():  # not the model's fault: nothing is recorded
-        return None, f"{bundle.NO_TORCH}, and '{name}' has not been converted"
+        from assistant import onnx_adopt
+
+        if onnx_adopt.export_of(model_dir) is None:
+            return None, (f"{bundle.NO_TORCH}, and '{name}' has not been converted nor ships an ONNX export "
+                          "(onnx/model.onnx)")
+        tell(f"using the ONNX export that embedding model '{name}' ships (no conversion needed)")
+        try:
+            onnx_adopt.adopt(model_dir, folder, precision)
+        except (ValueError, OSError) as e:
+            return None, f"{bundle.NO_TORCH}, and its own ONNX export cannot be used: {e}"
+        return folder, ""
     tell(f"converting embedding model '{name}' to ONNX for faster embedding (once per model, about a minute)")
     manifest, why = convert(model_dir, folder, precision)
     return (folder, "") if manifest else (None, why)
@@ -150,6 +160,8 @@ def check_variant(entry, folder: str | Path, runtime: str) -> None:
 def describe(folder: str | Path) -> str:
     """One line on a conversion: variant, how close to the original, how long it took."""
     m = read_manifest(Path(folder)) or {}
+    if m.get("adopted"):
+        return f"embedding model's own ONNX export ({m['adopted']}) used, with {m.get('pooling')} pooling: {folder}"
     return (f"embedding model converted to ONNX ({m.get('variant', '?')} weights, vectors within cosine "
             f"{m.get('min_cosine', 0):.3f} of the original's, {m.get('seconds', 0):.0f} s): {folder}")
 

