@@ -31,9 +31,9 @@ BUNDLE_MODELS="$PWD/build/bundle-models" "$PY" -m PyInstaller --noconfirm --log-
     --distpath dist --workpath build/pyinstaller packaging/assistant.spec
 # Debug symbols out of the libraries that carry them (libpython alone: 22 -> 5 MB), but not out of the
 # wheels' vendored *.libs, which break when stripped (numpy's OpenBLAS: "not page-aligned").
-if [ "$OS" = "linux" ] && command -v strip >/dev/null; then
+if [ "$OS" = "linux" ] && command -v strip >/dev/null && command -v file >/dev/null; then
     find "dist/$NAME/_internal" -type f -name "*.so*" -not -path "*.libs/*" -print0 \
-        | xargs -0 file | grep "not stripped" | cut -d: -f1 | xargs -r strip --strip-unneeded
+        | xargs -0 file | { grep "not stripped" || true; } | cut -d: -f1 | xargs -r strip --strip-unneeded
 fi
 if [ "$OS" != "windows" ] && [ ! -e "dist/$NAME/assistant-ui" ]; then
     ln -s assistant "dist/$NAME/assistant-ui"  # one program; it looks at the name it was started by
