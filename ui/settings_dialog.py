@@ -87,8 +87,8 @@ class SettingsDialog(QDialog):
         prow.addWidget(self.pull_cancel)
         lf.addRow("", prow)
         bundled = QPushButton(self.tr("Use bundled small models (offline demo)"))
-        bundled.setToolTip(self.tr("Register the small models that installed Python packages carry "
-                                   "(SmolLM2-135M, multilingual-e5-small): quick to try, weak answers"))
+        bundled.setToolTip(self.tr("Use the small models that the desktop bundle or installed Python packages "
+                                   "carry (SmolLM2-135M, multilingual-e5-small): quick to try, weak answers"))
         bundled.clicked.connect(self.use_bundled)
         lf.addRow("", bundled)
         lf.addRow(self.tr("GPU layers:"), self.gpu_layers)

@@ -1132,11 +1132,6 @@ Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="90"/>
-        <source>Register the small models that installed Python packages carry (SmolLM2-135M, multilingual-e5-small): quick to try, weak answers</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../settings_dialog.py" line="94"/>
         <source>GPU layers:</source>
         <translation type="unfinished"></translation>
@@ -1317,6 +1312,11 @@ Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../settings_dialog.py" line="90"/>
+        <source>Use the small models that the desktop bundle or installed Python packages carry (SmolLM2-135M, multilingual-e5-small): quick to try, weak answers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../settings_dialog.py" line="160"/>
         <source>Every sentence cites a passage</source>
         <translation type="unfinished"></translation>
@@ -1365,12 +1365,12 @@ Folders: {2}</source>
 <context>
     <name>main</name>
     <message>
-        <location filename="../app.py" line="48"/>
+        <location filename="../app.py" line="54"/>
         <source>Archive Assistant</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app.py" line="55"/>
+        <location filename="../app.py" line="61"/>
         <source>There is no collection named &apos;{0}&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
