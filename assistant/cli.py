@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import asdict
 
+from assistant import bundle
 from assistant.errors import AssistantError, ConfigError
 
 
@@ -495,6 +496,8 @@ def _status(assistant, args) -> int:
                 "remote_url": s.remote_url or None, "remote_model": s.remote_model or None},
         "gpu_offload": gpu,
         "ocr": assistant.ocr_status(),
+        "install": {"kind": "bundle" if bundle.frozen() else "source",
+                    "bundled_models": {n: m["path"] for n, m in bundle.models().items()}},
     }
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -522,8 +525,13 @@ def _status(assistant, args) -> int:
                                              if s.backend == "remote" else f"{s.llm_model}, n_ctx {s.n_ctx}"))
     print(_ocr_line(data["ocr"]))
     print("GPU offload: " + ("available (llama.cpp built with a GPU backend)" if gpu else
+                             "not available (the desktop bundle's llama.cpp is a CPU build; a source install "
+                             "can have CUDA)" if bundle.frozen() else
                              "not available (CPU build of llama.cpp; for CUDA: "
                              "CMAKE_ARGS=\"-DGGML_CUDA=on\" pip install --force-reinstall llama-cpp-python)"))
+    if data["install"]["bundled_models"]:
+        print(f"bundled models ({'the desktop bundle' if bundle.frozen() else 'ASSISTANT_BUNDLED_MODELS'}): "
+              + ", ".join(data["install"]["bundled_models"]))
     return 0
 
 

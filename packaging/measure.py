@@ -4,12 +4,14 @@
 
 Start-up of the app is measured from starting `assistant-ui` to its first frame on the screen (a real X
 window on Xvfb where Xvfb is installed, else offscreen), with a new empty data dir each time, as on a
-first start; the first run is the coldest this machine gives (the files were just written by the build).
+first start. The first run is cold: the kernel's page cache is dropped before it where this user may
+(root), else it is the coldest this machine gives (the files were just written by the build).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -29,6 +31,16 @@ def size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def drop_page_cache() -> bool:
+    """Forget the files read so far (root only), so that the next start reads the bundle from disk."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
 
 
 def app_start(bundle: Path, display: str | None) -> float:
@@ -74,14 +86,17 @@ def main() -> int:
     print("\nlargest parts of _internal/: " + ", ".join(f"{n} {s / 2**20:.0f} MiB" for s, n in parts))
     with xvfb.display() as display:
         where = f"a real X window on Xvfb {display}" if display else "offscreen (no Xvfb here)"
+        cold = drop_page_cache()
         app = [app_start(bundle, display) for _ in range(args.runs)]
+    cold_cli = drop_page_cache()
     cli = [cli_start(bundle) for _ in range(args.runs)]
-    print(f"\n| start-up ({args.runs} runs, new data dir each) | first | median |\n|---|---:|---:|")
+    first = "first (page cache dropped)" if cold and cold_cli else "first"
+    print(f"\n| start-up ({args.runs} runs, new data dir each) | {first} | median |\n|---|---:|---:|")
     print(f"| assistant-ui to its first frame, {where} | {app[0]:.2f} s | {statistics.median(app):.2f} s |")
     print(f"| assistant --help | {cli[0]:.2f} s | {statistics.median(cli):.2f} s |")
     verdict = "under" if total < LIMIT_MB * 2**20 else "OVER"
-    print(f"\nsize: {total / 2**20:.0f} MiB, {verdict} the {LIMIT_MB} MiB goal; app start-up median "
-          f"{statistics.median(app):.2f} s (goal 3 s)")
+    print(f"\nsize: {total / 2**20:.0f} MiB, {verdict} the {LIMIT_MB} MiB goal; app start-up {app[0]:.2f} s "
+          f"{'cold' if cold else 'first'}, median {statistics.median(app):.2f} s (goal 3 s)")
     return 0
 
 
