@@ -113,7 +113,8 @@ def test_random_kills_of_index_on_a_changing_folder_match_a_clean_index(tmp_path
         # a quarter of the kills land at start-up; the others once the run has begun writing, at a random
         # moment after (while marking a file pending, storing its chunks, or recording it indexed)
         early = rng.random() < 0.25
-        delay = rng.uniform(0.2, 3.0) if early else rng.uniform(0.0, 1.5)
+        # (a run's writing lasts about half a second here: a later kill mostly finds it finished)
+        delay = rng.uniform(0.2, 3.0) if early else rng.uniform(0.0, 0.6)
         deadline = time.monotonic() + 120
         while not early and proc.poll() is None and ledger_writes(data_dir) <= last_write \
                 and time.monotonic() < deadline:
