@@ -95,11 +95,10 @@ def make_embedder(s: Settings, registry: Registry, model: str, runtime: str = ""
             check_variant(entry, folder, runtime)
             return OnnxEmbedder(folder, entry.name, entry.prefix, device=s.embedding_device,
                                 threads=s.embedding_threads, batch_size=s.embedding_batch_size)
-        from assistant.onnx_embedding import fallback_notice
+        from assistant.onnx_embedding import fallback_notice, unrunnable_notice
 
         if not bundle.can_convert():
-            raise ConfigError(f"embedding model '{entry.name}' cannot run here: {why}; pick a model converted "
-                              "to ONNX (Settings, or `assistant models list`)")
+            raise ConfigError(unrunnable_notice(entry.name, why))
         tell(fallback_notice(entry.name, why))
     return SentenceTransformerEmbedder(entry.path, entry.name, entry.prefix, s.embedding_device,
                                        s.embedding_batch_size)
@@ -607,7 +606,7 @@ class Assistant:
         elif bundle.can_convert():
             self.tell(onnx_embedding.fallback_notice(entry.name, why))
         else:
-            self.tell(f"embedding model '{entry.name}' cannot run here: {why}")
+            self.tell(onnx_embedding.unrunnable_notice(entry.name, why))
         return self._registry.entries().get(entry.name, entry)
 
     def embedding_status(self) -> dict:

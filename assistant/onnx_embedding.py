@@ -185,6 +185,12 @@ def fallback_notice(name: str, why: str) -> str:
             "sentence-transformers instead (slower)")
 
 
+def unrunnable_notice(name: str, why: str) -> str:
+    """Why a model cannot embed in an installation that cannot convert it (the desktop bundle)."""
+    return f"embedding model '{name}' cannot run here: {why}; pick a model converted to ONNX (Settings, or " \
+           "`assistant models list`)"
+
+
 def providers(device: str) -> list[str]:
     """CUDA first when ONNX Runtime sees a GPU (onnxruntime-gpu) and `device` allows it."""
     import onnxruntime as ort
