@@ -113,6 +113,11 @@ _QUICK_EXIT = ("search", "ask", "eval")  # commands that write no index: nothing
 def run() -> None:
     """The `assistant` command: main(), then an immediate exit after a search, an answer or an eval,
     skipping the interpreter's teardown of the loaded models (0.4 s of a cold `assistant search`)."""
+    from assistant.cpu import below_minimum
+
+    if (line := below_minimum()) is not None:  # before any native library can die with SIGILL
+        print(f"error: {line}", file=sys.stderr)
+        sys.exit(2)
     argv = sys.argv[1:]
     rc = main(argv)
     if any(a in _QUICK_EXIT for a in argv[:3]):
@@ -161,7 +166,9 @@ def _run(args) -> int:
         return _config_show(settings)
     from assistant.engine import build_assistant
 
-    assistant = build_assistant(settings, searching_only=args.command in ("search", "ask", "eval"))
+    # the local model runs in a child process, so that a crash inside llama.cpp is an error, not a dead CLI
+    assistant = build_assistant(settings, searching_only=args.command in ("search", "ask", "eval"),
+                                isolate_model=args.command in ("ask", "eval"))
     for notice in assistant.notices:
         print(f"note: {notice}", file=sys.stderr)
     assistant.tell = lambda line: print(f"note: {line}", file=sys.stderr, flush=True)
@@ -485,7 +492,8 @@ def _status(assistant, args) -> int:
 
     s = assistant.settings
     cols = assistant.collections()
-    gpu = gpu_offload_supported()
+    gpu = gpu_offload_supported(s.llama_cpu_variant)
+    cpu = assistant.cpu_status()
     data = {
         "data_dir": str(assistant.data),
         "collections": [asdict(c) for c in cols],
@@ -493,7 +501,9 @@ def _status(assistant, args) -> int:
                       **({"url": s.embedding_url} if s.embedding_backend == "remote" else {}),
                       **assistant.embedding_status()},
         "llm": {"backend": s.backend, "local_model": s.llm_model, "n_ctx": s.n_ctx,
-                "remote_url": s.remote_url or None, "remote_model": s.remote_model or None},
+                "remote_url": s.remote_url or None, "remote_model": s.remote_model or None,
+                "cpu_variant": cpu.pop("llama_cpu_variant")},
+        "cpu": cpu,
         "gpu_offload": gpu,
         "ocr": assistant.ocr_status(),
         "install": {"kind": "bundle" if bundle.frozen() else "source",
@@ -523,6 +533,10 @@ def _status(assistant, args) -> int:
           + (f" at {s.embedding_url}" if s.embedding_backend == "remote" else f"; {_runtime_line(data['embedding'])}"))
     print(f"language model: {s.backend} " + (f"{s.remote_model} at {s.remote_url or '(no URL set)'}"
                                              if s.backend == "remote" else f"{s.llm_model}, n_ctx {s.n_ctx}"))
+    v = data["llm"]["cpu_variant"]
+    print(f"CPU: {cpu['name']}, {cpu['level']}, {cpu['simd']} (minimum {cpu['minimum']}); llama.cpp's CPU library: "
+          + (f"{v['variant']} ({v['why']}; installed: {', '.join(v['installed'])})" if v.get("installed") else
+             v.get("error") or f"{v['variant']} ({v['why']})"))
     print(_ocr_line(data["ocr"]))
     print("GPU offload: " + ("available (llama.cpp built with a GPU backend)" if gpu else
                              "not available (the desktop bundle's llama.cpp is a CPU build; a source install "
@@ -552,7 +566,8 @@ def _runtime_line(e: dict) -> str:
         return f"runtime torch (sentence-transformers){failed}, device {e['device']}"
     done = f"converted, vectors within cosine {e['min_cosine']:.3f}" if e.get("converted") else \
         "not converted yet: that happens once, at first use, in about a minute"
-    return f"runtime {e.get('runtime', 'onnx')} ({done}), device {e.get('device', 'cpu')}, {e.get('threads', 1)} threads"
+    return (f"runtime {e.get('runtime', 'onnx')} ({done}), device {e.get('device', 'cpu')}, {e.get('threads', 1)} threads"
+            + (f", {e['instruction_set']}" if e.get("instruction_set") else ""))
 
 
 def _collection(assistant, args) -> int:

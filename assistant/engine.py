@@ -122,7 +122,8 @@ def make_chat_backend(s: Settings, registry: Registry, isolate_model: bool) -> C
     else:
         from assistant.llm.local import LlamaCppBackend as Local
     entry = registry.resolve(s.llm_model, "llm")
-    return Local(entry.path, entry.name, n_ctx=s.n_ctx, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads)
+    return Local(entry.path, entry.name, n_ctx=s.n_ctx, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads,
+                 cpu_variant=s.llama_cpu_variant)
 
 
 def build_assistant(settings: Settings, *, isolate_model: bool = False,
@@ -539,6 +540,22 @@ class Assistant:
     def collection_ocr(self, name: str) -> str:
         """`name`'s own OCR mode, "" when it follows the `ocr` setting."""
         return self._ledger.ocr_mode(name)
+
+    def cpu_status(self) -> dict:
+        """This CPU as the native code sees it, and which of llama.cpp's CPU libraries runs here (chosen,
+        not loaded: the same choice the model's process makes)."""
+        from assistant import cpu as cpus
+        from assistant.llm import cpu_variant
+
+        c = cpus.this_cpu()
+        try:
+            choice = cpu_variant.choose(self.settings.llama_cpu_variant)
+            variant = {"variant": choice.variant, "why": choice.why, "path": choice.path,
+                       "installed": cpu_variant.installed_names() if choice.path else []}
+        except AssistantError as e:
+            variant = {"variant": None, "error": str(e)}
+        return {"name": c.name, "level": c.level, "simd": c.simd, "flags": sorted(c.flags), "read_by": c.source,
+                "minimum": cpus.MINIMUM, "llama_cpu_variant": variant}
 
     def ocr_status(self, name: str = "") -> dict:
         """The OCR engine, its languages and the mode in force (for `name`), and what is missing."""

@@ -167,6 +167,48 @@ def stored_once(chunks: Sequence[Chunk]) -> tuple[list[Chunk], list[tuple[Chunk,
     return kept, repeats
 
 
+# Files are embedded and written together until this many passages or files are gathered: fuller
+# embedding batches, and one Chroma and ledger write for many small files instead of one each.
+BATCH_TEXTS = 128
+BATCH_FILES = 32
+
+
+@dataclasses.dataclass
+class _Prepared:
+    """A parsed file, chunked, waiting for its vectors."""
+    result: ParseResult
+    chunks: list[Chunk]
+    junk: list[tuple[Chunk, str]]
+    repeats: list[tuple[Chunk, Chunk]]
+    opening: str
+    texts: list[str]
+    vectors: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, result: ParseResult, splitter, sha: str) -> "_Prepared":
+        chunks = chunk_pages(result.pages, sha, splitter)
+        flags = [degenerate(c.text) for c in chunks]
+        junk = [(c, why) for c, why in zip(chunks, flags) if why]
+        chunks, repeats = stored_once([c for c, why in zip(chunks, flags) if not why])
+        opening = opening_text(result.pages, chunks)
+        return cls(result, chunks, junk, repeats, opening, [c.text for c in chunks] + [opening] * bool(opening))
+
+    def record(self, st: os.stat_result, sha: str, ocr: OcrConfig | None) -> FileRecord:
+        result = self.result
+        notes = ocr_notes(result, ocr)
+        if self.junk:
+            notes.append(f"{len(self.junk)} passage(s) of degenerate text left out ({self.junk[0][1]}, "
+                         f"first on p. {self.junk[0][0].page})")
+        if self.repeats:
+            notes.append(f"{len(self.repeats)} repeated passage(s) stored once (the same text as p. "
+                         f"{self.repeats[0][1].page}, first repeated on p. {self.repeats[0][0].page})")
+        n_pages = len(result.pages) + result.empty_pages + len(result.unreadable)
+        return FileRecord(path=result.file, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha,
+                          status="indexed", reason="; ".join(notes), pages=n_pages,
+                          empty_pages=result.empty_pages, chunks=len(self.chunks), ocr=ocr_key(result, ocr),
+                          ocr_pages=result.ocr_pages)
+
+
 def ocr_again(rec: FileRecord, ocr: OcrConfig | None) -> bool:
     """Whether a file indexed before is read again for OCR: its scanned pages were left unread, or read
     with other OCR settings, and OCR can read them now (with `always`, every page is read by OCR)."""
@@ -334,6 +376,41 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
     tally.update(to_parse=len(parse))
 
     model, splitter = None, None
+    batch: list[_Prepared] = []
+
+    def write(batch: list[_Prepared], vectors: np.ndarray) -> Iterator[Progress]:
+        """The batch's files into the index: all marked pending, their chunks and views written together,
+        then all marked indexed (a crash in between leaves them pending: the next run mends them)."""
+        ledger.mark_pending_many(collection, [b.result.file for b in batch])
+        for b in batch:
+            if b.result.file in known:  # a new file has nothing stored to replace
+                store.delete_file(b.result.file)
+        views, at = [], 0
+        for b in batch:
+            b.vectors = vectors[at:at + len(b.texts)]
+            at += len(b.texts)
+            pages, page_vectors = page_means(b.chunks, b.vectors[:len(b.chunks)])
+            views.append((b.result.file, pages, page_vectors, b.vectors[-1] if b.opening else None))
+        store.upsert([c for b in batch for c in b.chunks],
+                     np.concatenate([b.vectors[:len(b.chunks)] for b in batch]) if batch else vectors)
+        store.upsert_views_many(views)
+        records = [b.record(stats[b.result.file], shas[b.result.file], options.ocr) for b in batch]
+        ledger.mark_indexed_many(collection, [(rec, [c.id for c in b.chunks]) for rec, b in zip(records, batch)])
+        for rec, b in zip(records, batch):
+            yield tally.snapshot(FileOutcome(rec.path, "indexed", rec.reason, rec.pages, len(b.chunks),
+                                             rec.empty_pages, rec.ocr_pages),
+                                 pages_done=tally.state.pages_done + rec.pages,
+                                 chunks_done=tally.state.chunks_done + len(b.chunks))
+            for path in copies.get(rec.path, ()):
+                yield tally.snapshot(duplicate(path, rec.path, rec.sha256, rec.pages))
+
+    def flush() -> Iterator[Progress]:
+        """Embed the gathered files together (fuller batches than file by file) and write them."""
+        if batch and not cancel.is_set():
+            texts = [t for b in batch for t in b.texts]
+            yield from write(batch, model.embed_documents(texts))
+        batch.clear()
+
     for result in parse_ahead(parse, cancel=cancel, workers=options.parse_workers,
                               timeout_s=options.parse_timeout_s, max_memory_mb=options.parse_memory_mb,
                               ocr=options.ocr, shas=shas):
@@ -344,10 +421,10 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             continue
         if tally.state.ocr[0] == result.file:
             tally.update(ocr=("", 0, 0))
-        parsed = tally.state.parsed + 1
-        st, sha = stats[result.file], shas[result.file]
+        tally.update(parsed=tally.state.parsed + 1)
+        sha = shas[result.file]
         if result.error:
-            yield tally.snapshot(failed(result.file, result.error, sha, ocr_key(result, options.ocr)), parsed=parsed)
+            yield tally.snapshot(failed(result.file, result.error, sha, ocr_key(result, options.ocr)))
             for path in copies.get(result.file, ()):
                 yield tally.snapshot(failed(path, f"{result.error} (same content as {result.file})", sha))
             continue
@@ -355,45 +432,24 @@ def run_index(paths: Iterable[str], *, ledger: Ledger, store: Store, embedder: C
             model = embedder()
             chunk_tokens = max(16, min(options.chunk_tokens, model.max_tokens - 16))
             splitter = make_splitter(chunk_tokens, options.chunk_overlap_tokens, model.count_tokens)
-        chunks = chunk_pages(result.pages, sha, splitter)
-        flags = [degenerate(c.text) for c in chunks]
-        junk = [(c, why) for c, why in zip(chunks, flags) if why]
-        chunks, repeats = stored_once([c for c, why in zip(chunks, flags) if not why])
-        opening = opening_text(result.pages, chunks)
-        texts = [c.text for c in chunks] + [opening] * bool(opening)
+        item = _Prepared.of(result, splitter, sha)
+        if len(item.texts) <= EMBED_SLICE:
+            batch.append(item)
+            if sum(len(b.texts) for b in batch) >= BATCH_TEXTS or len(batch) >= BATCH_FILES:
+                yield from flush()
+            if cancel.is_set():
+                break
+            continue
+        yield from flush()  # a long file goes alone, in slices, with progress within it
         parts = []
-        for start in range(0, len(texts), EMBED_SLICE):
-            parts.append(model.embed_documents(texts[start:start + EMBED_SLICE]))
-            if len(texts) > EMBED_SLICE:
-                yield tally.snapshot(embedding=(result.file, start + len(parts[-1]), len(texts)))
+        for start in range(0, len(item.texts), EMBED_SLICE):
+            parts.append(model.embed_documents(item.texts[start:start + EMBED_SLICE]))
+            yield tally.snapshot(embedding=(result.file, start + len(parts[-1]), len(item.texts)))
             if cancel.is_set():
                 break
         tally.update(embedding=("", 0, 0))
-        if cancel.is_set() and len(texts) > EMBED_SLICE:
+        if cancel.is_set():
             break  # the file is left as it was; the next run embeds it
-        vectors = np.concatenate(parts) if parts else model.embed_documents([])
-        pages, page_vectors = page_means(chunks, vectors[:len(chunks)])
-        ledger.mark_pending(collection, result.file)
-        store.delete_file(result.file)
-        store.upsert(chunks, vectors[:len(chunks)])
-        store.upsert_views(result.file, pages, page_vectors, vectors[-1] if opening else None)
-        n_pages = len(result.pages) + result.empty_pages + len(result.unreadable)
-        notes = ocr_notes(result, options.ocr)
-        if junk:
-            notes.append(f"{len(junk)} passage(s) of degenerate text left out ({junk[0][1]}, "
-                         f"first on p. {junk[0][0].page})")
-        if repeats:
-            notes.append(f"{len(repeats)} repeated passage(s) stored once (the same text as p. "
-                         f"{repeats[0][1].page}, first repeated on p. {repeats[0][0].page})")
-        note = "; ".join(notes)
-        rec = FileRecord(path=result.file, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha,
-                         status="indexed", reason=note, pages=n_pages, empty_pages=result.empty_pages,
-                         chunks=len(chunks), ocr=ocr_key(result, options.ocr), ocr_pages=result.ocr_pages)
-        ledger.mark_indexed(collection, rec, [c.id for c in chunks])
-        yield tally.snapshot(FileOutcome(result.file, "indexed", note, n_pages, len(chunks), result.empty_pages,
-                                         result.ocr_pages),
-                             parsed=parsed, pages_done=tally.state.pages_done + n_pages,
-                             chunks_done=tally.state.chunks_done + len(chunks))
-        for path in copies.get(result.file, ()):
-            yield tally.snapshot(duplicate(path, result.file, sha, n_pages))
+        yield from write([item], np.concatenate(parts))
+    yield from flush()
     yield tally.snapshot(cancelled=cancel.is_set(), finished=True)

@@ -202,11 +202,21 @@ class Ledger:
                    "ON CONFLICT (collection, path) DO UPDATE SET status='pending', updated=excluded.updated",
                    (collection, path, time.time()))])
 
-    def mark_indexed(self, collection: str, rec: FileRecord, chunk_ids: list[str]) -> None:
-        stmts = [("DELETE FROM chunks WHERE collection=? AND path=?", (collection, rec.path))]
-        stmts += [("INSERT OR REPLACE INTO chunks VALUES (?,?,?)", (collection, rec.path, cid))
-                  for cid in chunk_ids]
-        stmts.append(self._upsert_file(collection, rec))
+    def mark_pending_many(self, collection: str, paths: list[str]) -> None:
+        """mark_pending for several files, in one transaction."""
+        now = time.time()
+        self._tx([("INSERT INTO files (collection, path, status, updated) VALUES (?,?, 'pending', ?) "
+                   "ON CONFLICT (collection, path) DO UPDATE SET status='pending', updated=excluded.updated",
+                   (collection, path, now)) for path in paths])
+
+    def mark_indexed_many(self, collection: str, files: list[tuple[FileRecord, list[str]]]) -> None:
+        """Files whose chunks are all in the store, with their chunk ids, in one transaction."""
+        stmts = []
+        for rec, chunk_ids in files:
+            stmts.append(("DELETE FROM chunks WHERE collection=? AND path=?", (collection, rec.path)))
+            stmts += [("INSERT OR REPLACE INTO chunks VALUES (?,?,?)", (collection, rec.path, cid))
+                      for cid in chunk_ids]
+            stmts.append(self._upsert_file(collection, rec))
         self._tx(stmts)
 
     def mark_failed(self, collection: str, rec: FileRecord) -> None:

@@ -171,13 +171,34 @@ def status(folder: Path, entry, runtime: str, device: str, threads: int) -> dict
     conversion is or would be)."""
     if runtime == "torch":
         return {"runtime": "torch", "device": device or "automatic (cuda when torch sees a GPU, else cpu)",
+                "instruction_set": instruction_set("torch"),
                 **({"onnx_failed": why} if (why := failure(folder)) else {})}
     manifest = read_manifest(folder) if folder.is_dir() else None
     gpu = "CUDAExecutionProvider" in providers(device)
     return {"runtime": f"onnx-{manifest['variant']}-c{CONVERTER}" if manifest else runtime,
             "converted": bool(manifest),
             **({"min_cosine": manifest["min_cosine"], "folder": str(folder)} if manifest else {}),
-            "device": "cuda" if gpu else "cpu", "threads": threads or (os.cpu_count() or 1)}
+            "device": "cuda" if gpu else "cpu", "threads": threads or (os.cpu_count() or 1),
+            **({} if gpu else {"instruction_set": instruction_set(manifest["variant"] if manifest else "fp32")})}
+
+
+def instruction_set(variant: str) -> str:
+    """The kernels the CPU runtime picks on this CPU for `variant` (fp32, int8, torch): ONNX Runtime's MLAS
+    and torch choose theirs at run time by the same CPUID bits (assistant/cpu.py)."""
+    from assistant.cpu import this_cpu
+
+    f = this_cpu().flags
+    if variant == "torch":
+        return "AVX-512" if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= f else \
+            "AVX2" if {"avx2", "fma"} <= f else "default (SSE)"
+    if variant.startswith("int8"):
+        for name, needs in [("AMX", {"amx_tile", "amx_int8"}), ("AVX-512 VNNI", {"avx512bw", "avx512_vnni"}),
+                            ("AVX-VNNI", {"avx2", "avx_vnni"}), ("AVX-512", {"avx512bw"}), ("AVX2", {"avx2"})]:
+            if needs <= f:
+                return f"int8 with {name}"
+        return "int8 with SSE4.1" if "sse4_1" in f else "int8 with SSE2"
+    return "fp32 with " + ("AVX-512" if "avx512f" in f else "AVX2+FMA" if {"avx2", "fma"} <= f else
+                           "AVX" if "avx" in f else "SSE")
 
 
 def fallback_notice(name: str, why: str) -> str:
@@ -208,7 +229,8 @@ class OnnxEmbedder(Embedder):
     of each batch is padding (fp32; int8 runs one text at a time). `threads`: 0 = one per core."""
 
     def __init__(self, folder: str, name: str, prefix: str, *, device: str = "", threads: int = 0,
-                 batch_size: int = 16, model_file: str = "model.onnx", max_tokens: int = 0, pad_id: int = -1):
+                 batch_size: int = 16, model_file: str = "model.onnx", max_tokens: int = 0, pad_id: int = -1,
+                 side_by_side: bool = True):
         import onnxruntime as ort
 
         root = Path(folder)
@@ -232,6 +254,15 @@ class OnnxEmbedder(Embedder):
         self.session = ort.InferenceSession(str(root / model_file), options, providers=providers(device))
         self.device = "cuda" if self.session.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
         self.threads = options.intra_op_num_threads
+        # Many batches (indexing) run side by side, one per thread, each on one core: small matrices split
+        # across cores spend much of their time waiting for each other (benchmarks/embedding_speed.py).
+        # A question (one batch) still gets every core.
+        self._single = None
+        if side_by_side and self.device == "cpu" and self.threads > 1:
+            one = ort.SessionOptions()
+            one.intra_op_num_threads, one.inter_op_num_threads, one.log_severity_level = 1, 1, 3
+            self._single = (str(root / model_file), one)
+        self._pool = None
         self._inputs = {i.name for i in self.session.get_inputs()}
         # int8 activations are quantized with one range per batch, so a text's vector would depend on its
         # neighbours: int8 runs one text at a time (measured 8% slower than batches of 16)
@@ -252,7 +283,7 @@ class OnnxEmbedder(Embedder):
             self._tokenizer = tok
         return self._tokenizer
 
-    def _run(self, rows: list[list[int]]) -> np.ndarray:
+    def _run(self, rows: list[list[int]], session=None) -> np.ndarray:
         width = max(len(r) for r in rows)
         ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -262,7 +293,22 @@ class OnnxEmbedder(Embedder):
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        return (session or self.session).run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+
+    def _run_many(self, batches: list[list[list[int]]]) -> list[np.ndarray]:
+        """Each batch's vectors: side by side on one-core sessions where there are cores and batches to
+        share, else one after another on the session with every core (ONNX Runtime runs a session from
+        several threads at once)."""
+        if self._single is None or len(batches) < 2:
+            return [self._run(b) for b in batches]
+        if self._pool is None:
+            import onnxruntime as ort
+            from concurrent.futures import ThreadPoolExecutor
+
+            session = ort.InferenceSession(self._single[0], self._single[1], providers=["CPUExecutionProvider"])
+            self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="embed"), session)
+        pool, session = self._pool
+        return list(pool.map(lambda b: self._run(b, session), batches))
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         if not texts:
@@ -272,8 +318,8 @@ class OnnxEmbedder(Embedder):
         if any(r is None for r in rows):
             rows = [e.ids for e in self.tokenizer.encode_batch(texts)]
         order = sorted(range(len(texts)), key=lambda i: len(rows[i]))
-        parts = [(batch, self._run([rows[i] for i in batch]))
-                 for batch in (order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size))]
+        batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        parts = list(zip(batches, self._run_many([[rows[i] for i in b] for b in batches])))
         out = np.zeros((len(texts), parts[0][1].shape[1]), dtype=np.float32)
         for batch, vectors in parts:
             out[batch] = vectors

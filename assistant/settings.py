@@ -27,9 +27,10 @@ else:  # pragma: no cover
 APP = "assistant"
 ENV_PREFIX = "ASSISTANT_"
 # ASSISTANT_ variables that are not settings: the config file, the bundled models' folder (assistant/bundle.py),
-# the app's start-up report (ui/app.py), scripts/setup.sh's switches
+# the app's start-up report (ui/app.py), scripts/setup.sh's switches, the bundle's child wrapper
+# (packaging/launcher.py)
 NOT_SETTINGS = {"ASSISTANT_CONFIG", "ASSISTANT_BUNDLED_MODELS", "ASSISTANT_UI_READY", "ASSISTANT_SKIP_OCR_INSTALL",
-                "ASSISTANT_SKIP_UI_LIBS"}
+                "ASSISTANT_SKIP_UI_LIBS", "ASSISTANT_CHILD_EXECUTABLE"}
 DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-base"
 DEFAULT_LLM_MODEL = "llama-3.1-8b-instruct-q4_k_m"
 # The desktop bundle starts with the small models it carries (assistant/bundle.py); Settings download the
@@ -89,6 +90,9 @@ class Settings:
     n_gpu_layers: int = _f(-2, "Layers offloaded to the GPU; -1: all, 0: none, -2: all if llama.cpp "
                            "here can offload, else none.", bounds=(-2, 100000))
     n_threads: int = _f(0, "CPU threads for the local model; 0: automatic.", bounds=(0, 1024))
+    llama_cpu_variant: str = _f("auto", "llama.cpp's CPU library: auto (the best for this CPU), or one by "
+                                "name (x64, sse42, sandybridge, haswell, skylakex, icelake, zen4 ...; "
+                                "`assistant status` lists them) to step down after a crash.")
     temperature: float = _f(0.1, "Sampling temperature.", bounds=(0.0, 2.0))
     top_p: float = _f(0.9, "Nucleus sampling.", bounds=(0.01, 1.0))
     max_answer_tokens: int = _f(512, "Longest answer, in tokens (reserved in the context window).", bounds=(1, 65536))

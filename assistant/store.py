@@ -186,16 +186,18 @@ class Store:
                 metadatas=[{"file": c.file, "page": c.page, "char_start": c.char_start,
                             "char_end": c.char_end} for c in part])
 
-    def upsert_views(self, file: str, pages: Sequence[int], page_vectors: np.ndarray,
-                     opening_vector: np.ndarray | None) -> None:
-        """`file`'s page vectors (one per page in `pages`) and its opening's vector."""
-        ids = [page_id(file, p) for p in pages]
-        metas = [{"file": file, "page": int(p), "view": "page"} for p in pages]
-        vectors = [np.asarray(v, dtype=np.float32) for v in page_vectors]
-        if opening_vector is not None:
-            ids.append(opening_id(file))
-            metas.append({"file": file, "page": 0, "view": "opening"})
-            vectors.append(np.asarray(opening_vector, dtype=np.float32))
+    def upsert_views_many(self, views: Sequence[tuple[str, Sequence[int], np.ndarray, np.ndarray | None]]) -> None:
+        """Files' page vectors (one per page in `pages`) and their openings' vectors: (file, pages, page
+        vectors, opening vector or None) each, written together."""
+        ids, metas, vectors = [], [], []
+        for file, pages, page_vectors, opening_vector in views:
+            ids += [page_id(file, p) for p in pages]
+            metas += [{"file": file, "page": int(p), "view": "page"} for p in pages]
+            vectors += [np.asarray(v, dtype=np.float32) for v in page_vectors]
+            if opening_vector is not None:
+                ids.append(opening_id(file))
+                metas.append({"file": file, "page": 0, "view": "opening"})
+                vectors.append(np.asarray(opening_vector, dtype=np.float32))
         for i in range(0, len(ids), 1000):
             self.views.upsert(ids=ids[i:i + 1000], embeddings=np.stack(vectors[i:i + 1000]),
                               metadatas=metas[i:i + 1000])

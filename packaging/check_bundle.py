@@ -24,6 +24,9 @@ REQUIRED = [
     ("Qt's own translations", "PySide6/Qt/translations/qtbase_*.qm"),
     ("llama.cpp", "llama_cpp/lib/libllama*"),
     ("ggml (llama.cpp's tensor library)", "llama_cpp/lib/libggml*"),
+    ("llama.cpp's CPU library for x86-64 without AVX", "llama_cpp/lib/libggml-cpu-sse42.so"),
+    ("llama.cpp's CPU library for AVX2", "llama_cpp/lib/libggml-cpu-haswell.so"),
+    ("llama.cpp's CPU library for AVX-512", "llama_cpp/lib/libggml-cpu-zen4.so"),
     ("Chroma's native index", "chromadb_rust_bindings/*.so"),
     ("ONNX Runtime", "onnxruntime/capi/*onnxruntime*.so*"),
     ("PDFium (page rendering)", "pypdfium2_raw/libpdfium*"),
@@ -33,7 +36,8 @@ REQUIRED = [
 ]
 # must not be inside (what the bundle drops to stay small)
 ABSENT = [("torch", "torch"), ("libtorch", "**/libtorch*"), ("sentence-transformers", "sentence_transformers"),
-          ("transformers", "transformers"), ("CUDA libraries", "nvidia")]
+          ("transformers", "transformers"), ("CUDA libraries", "nvidia"),
+          ("llama.cpp's AMX library (crashes: llama.cpp issue 20824)", "llama_cpp/lib/libggml-cpu-sapphirerapids*")]
 
 # Run inside the bundle by its own program (`assistant -c`): every module and shared library it loads.
 PROBE = r"""
@@ -83,16 +87,25 @@ def leaks(bundle: Path) -> list[str]:
     return [f"loaded from outside the bundle: {f}" for f in outside]
 
 
+def amx(internal: Path) -> list[str]:
+    """llama.cpp's libraries hold no AMX tile instruction (its AMX code crashes: llama.cpp issue 20824)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from llama_wheel import amx_libraries
+
+    return [f"{lib} holds {n} AMX tile instructions" for lib, n in
+            amx_libraries([internal / "llama_cpp" / "lib"]).items()]
+
+
 def main() -> int:
     bundle = Path(sys.argv[1]).resolve()
     internal = bundle / "_internal"
-    problems = missing(internal) or leaks(bundle)
+    problems = missing(internal) or leaks(bundle) or amx(internal)
     for p in problems:
         print(f"check_bundle: {p}", file=sys.stderr)
     if problems:
         return 1
     print(f"check_bundle: {len(REQUIRED)} required parts present, {len(ABSENT)} left-out parts absent, "
-          "nothing loaded from outside the bundle and the system's libraries")
+          "nothing loaded from outside the bundle and the system's libraries, no AMX instructions in llama.cpp")
     return 0
 
 

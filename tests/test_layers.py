@@ -8,7 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # what the desktop app may use: the engine's surface and the records and helpers it hands out
 UI_MAY_IMPORT = {"assistant.engine", "assistant.chats", "assistant.collections", "assistant.errors",
-                 "assistant.settings", "assistant.types", "assistant.markers", "assistant.evidence", "assistant.keys"}
+                 "assistant.settings", "assistant.types", "assistant.markers", "assistant.evidence", "assistant.keys",
+                 "assistant.cpu"}
 
 
 def imports(path: Path) -> set[str]:

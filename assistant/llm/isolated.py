@@ -2,7 +2,7 @@
 
 The child (started with spawn: the desktop app has threads, so no fork) builds a LlamaCppBackend and
 answers one request at a time over a Pipe. Parent -> child: ("count", messages), ("stream", messages,
-options), ("stop",), ("close",). Child -> parent: ("ready", n_ctx, n_gpu_layers), ("count", n),
+options), ("stop",), ("close",). Child -> parent: ("ready", n_ctx, n_gpu_layers, cpu_variant), ("count", n),
 ("piece", text) ... ("end",), or ("error", kind, message) in place of any reply.
 """
 
@@ -21,7 +21,8 @@ from assistant.llm import ChatBackend, GenerationOptions, Message
 _POLL_S = 0.5  # how often a waiting parent checks that the child is still alive
 
 
-def _serve(conn, model_path: str, model_name: str, n_ctx: int, n_gpu_layers: int, n_threads: int) -> None:
+def _serve(conn, model_path: str, model_name: str, n_ctx: int, n_gpu_layers: int, n_threads: int,
+           cpu_variant: str) -> None:
     """The child: load the model, then answer requests until "close" or until the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the parent, which then closes us
     parent = mp.parent_process()
@@ -31,11 +32,11 @@ def _serve(conn, model_path: str, model_name: str, n_ctx: int, n_gpu_layers: int
 
     try:
         backend = LlamaCppBackend(model_path, model_name, n_ctx=n_ctx, n_gpu_layers=n_gpu_layers,
-                                  n_threads=n_threads)
+                                  n_threads=n_threads, cpu_variant=cpu_variant)
     except Exception as e:
         conn.send(_error_reply(e))
         return
-    conn.send(("ready", backend.n_ctx, backend.n_gpu_layers))
+    conn.send(("ready", backend.n_ctx, backend.n_gpu_layers, backend.cpu_variant))
     try:
         while True:
             request = conn.recv()
@@ -87,6 +88,33 @@ def _error(kind: str, message: str) -> AssistantError:
     return cls(message)
 
 
+_CRASHES = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGABRT", "SIGFPE")
+
+
+def _signal_name(exitcode: int | None) -> str:
+    if exitcode is None or exitcode >= 0:
+        return ""
+    try:
+        return signal.Signals(-exitcode).name
+    except ValueError:
+        return f"signal {-exitcode}"
+
+
+def crash_message(signal_name: str, model: str, cpu_variant: str, loading: bool) -> str:
+    """What a crash of native code inside llama.cpp means and what to do, on one line (CLI and app)."""
+    from assistant.cpu import this_cpu
+    from assistant.llm.cpu_variant import step_down
+
+    cpu = this_cpu()
+    where = f"while loading {model}" if loading else f"running {model}"
+    lower = step_down(cpu_variant, cpu)
+    todo = (f"set llama_cpu_variant = {lower} (ASSISTANT_LLAMA_CPU_VARIANT={lower}, or in the app's Settings) "
+            "to use a plainer CPU library, or use a remote server; " if lower else
+            "use a remote server (backend = remote); ")
+    return (f"the language model crashed inside llama.cpp on this CPU ({signal_name} {where}; CPU: {cpu.name}, "
+            f"llama.cpp's CPU library: {cpu_variant}); {todo}`assistant status` shows both")
+
+
 def _how_it_ended(exitcode: int | None) -> str:
     if exitcode is None:
         return "it stopped answering"
@@ -110,9 +138,10 @@ class IsolatedLlamaCppBackend(ChatBackend):
     grammar = "llama.cpp"
 
     def __init__(self, model_path: str, model_name: str, *, n_ctx: int = 8192, n_gpu_layers: int = -2,
-                 n_threads: int = 0):
+                 n_threads: int = 0, cpu_variant: str = "auto"):
         self.model = model_name
-        self._args = (model_path, model_name, n_ctx, n_gpu_layers, n_threads)
+        self._args = (model_path, model_name, n_ctx, n_gpu_layers, n_threads, cpu_variant)
+        self.cpu_variant = ""  # the child's llama.cpp CPU library, once it has loaded
         self._ctx = mp.get_context("spawn")
         self._proc = None
         self._conn = None
@@ -196,7 +225,7 @@ class IsolatedLlamaCppBackend(ChatBackend):
         if reply[0] != "ready":
             self._discard()
             raise self._unexpected(reply)
-        self.n_ctx, self.n_gpu_layers = reply[1], reply[2]
+        self.n_ctx, self.n_gpu_layers, self.cpu_variant = reply[1], reply[2], reply[3]
 
     def _send(self, message: tuple) -> None:
         if self._conn is None:
@@ -218,7 +247,16 @@ class IsolatedLlamaCppBackend(ChatBackend):
     def _died(self, loading: bool = False) -> BackendError:
         self._proc.join(5)
         how = "closed" if self._closed else _how_it_ended(self._proc.exitcode)
+        sig = "" if self._closed else _signal_name(self._proc.exitcode)
         self._discard()
+        if sig in _CRASHES:
+            from assistant.llm.cpu_variant import choose
+
+            try:
+                variant = self.cpu_variant or choose(self._args[-1]).variant
+            except AssistantError:
+                variant = self._args[-1]
+            return BackendError(crash_message(sig, self.model, variant, loading))
         what = f"while loading {self.model}" if loading else f"running {self.model}"
         return BackendError(f"the local model process stopped {what} ({how}); try again, or use a smaller "
                             "model, or lower n_ctx or n_gpu_layers")

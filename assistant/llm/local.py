@@ -7,22 +7,24 @@ from typing import Iterator
 
 from assistant.errors import BackendError, ConfigError
 from assistant.llm import ChatBackend, GenerationOptions, Message
+from assistant.llm.cpu_variant import ensure_loaded
 
 
-def gpu_offload_supported() -> bool:
+def gpu_offload_supported(cpu_variant: str = "auto") -> bool:
     """Whether the installed llama.cpp was built with a GPU backend (CUDA, Metal, Vulkan ...)."""
     try:
         import llama_cpp
 
+        ensure_loaded(cpu_variant)
         return bool(llama_cpp.llama_supports_gpu_offload())
     except Exception:
         return False
 
 
-def resolve_gpu_layers(setting: int) -> int:
+def resolve_gpu_layers(setting: int, cpu_variant: str = "auto") -> int:
     """-2 (auto): all layers when llama.cpp here can offload, else none."""
     if setting == -2:
-        return -1 if gpu_offload_supported() else 0
+        return -1 if gpu_offload_supported(cpu_variant) else 0
     return setting
 
 
@@ -31,13 +33,15 @@ class LlamaCppBackend(ChatBackend):
     grammar = "llama.cpp"
 
     def __init__(self, model_path: str, model_name: str, *, n_ctx: int = 8192, n_gpu_layers: int = -2,
-                 n_threads: int = 0):
+                 n_threads: int = 0, cpu_variant: str = "auto"):
         try:
             import llama_cpp
         except ImportError:
-            raise ConfigError("llama-cpp-python is not installed: run `pip install llama-cpp-python` "
+            raise ConfigError("llama-cpp-python is not installed: run `bash scripts/setup.sh` "
                               "(with CMAKE_ARGS=\"-DGGML_CUDA=on\" for an NVIDIA GPU)") from None
-        self.model, self.n_gpu_layers = model_name, resolve_gpu_layers(n_gpu_layers)
+        # llama.cpp's CPU library for this CPU, registered before anything asks llama.cpp for a device
+        self.cpu_variant = ensure_loaded(cpu_variant).variant
+        self.model, self.n_gpu_layers = model_name, resolve_gpu_layers(n_gpu_layers, cpu_variant)
         try:
             import os
 
