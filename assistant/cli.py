@@ -542,7 +542,7 @@ def _status(assistant, args) -> int:
                              "not available (the desktop bundle's llama.cpp is a CPU build; a source install "
                              "can have CUDA)" if bundle.frozen() else
                              "not available (CPU build of llama.cpp; for CUDA: "
-                             "CMAKE_ARGS=\"-DGGML_CUDA=on\" pip install --force-reinstall llama-cpp-python)"))
+                             "CMAKE_ARGS=\"-DGGML_CUDA=on\" bash scripts/setup.sh)"))
     if data["install"]["bundled_models"]:
         print(f"bundled models ({'the desktop bundle' if bundle.frozen() else 'ASSISTANT_BUNDLED_MODELS'}): "
               + ", ".join(data["install"]["bundled_models"]))

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SMOLLM, run_cli
+from conftest import E5, ROOT, SMOLLM, run_cli
 
 from assistant import cpu as cpus
 from assistant.cpu import CpuInfo
@@ -91,13 +91,13 @@ def test_llama_cpp_is_the_portable_build_without_amx():
 def test_status_names_the_cpu_and_the_library_chosen(data_dir):
     import json
 
-    done = run_cli("status", "--json")
+    done = run_cli("status", "--json", env={"ASSISTANT_EMBEDDING_MODEL": E5})
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["cpu"]["name"] == cpus.this_cpu().name and data["cpu"]["minimum"] == "x86-64-v2"
     assert data["llm"]["cpu_variant"]["variant"] == choose().variant != "built in"
     assert data["embedding"]["instruction_set"].startswith("fp32 with ")
-    text = run_cli("status").stdout
+    text = run_cli("status", env={"ASSISTANT_EMBEDDING_MODEL": E5}).stdout
     assert f"llama.cpp's CPU library: {choose().variant} (the best for this CPU" in text
 
 

@@ -135,7 +135,12 @@ def ensure_loaded(setting: str = "auto") -> Choice:
         return _loaded
     choice = choose(setting)
     if choice.path:
+        import logging
+
         import llama_cpp  # noqa: F401  (loads libllama and with it libggml)
+
+        # llama-cpp-python prints llama.cpp's log on stderr until a model is loaded quietly; errors only
+        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
 
         ggml = ctypes.CDLL(_loaded_libggml())
         ggml.ggml_backend_load.restype = ctypes.c_void_p
