@@ -25,14 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-VARIANTS = [  # name, runtime, graph file, batch size, sorted by length, threads
-    ("sentence-transformers fp32, batches of 32 (before)", "st", "", 32, True, 0),
-    ("ONNX fp32, plain export", "onnx", "fp32.onnx", 16, True, 0),
-    ("ONNX fp32, fused (attention, GELU, layer norms): the default", "onnx", "fused.onnx", 16, True, 0),
-    ("ONNX fp32, fused, batches not sorted by length", "onnx", "fused.onnx", 16, False, 0),
-    ("ONNX int8 (fused, per channel), batches of 16", "onnx", "int8.onnx", 16, True, 0),
-    ("ONNX int8, one text at a time (embedding_precision = int8)", "onnx", "int8.onnx", 1, True, 0),
-    ("ONNX int8, one text at a time, 1 thread", "onnx", "int8.onnx", 1, True, 1),
+VARIANTS = [  # name, runtime, graph file, batch size, sorted by length, threads, batches side by side
+    ("sentence-transformers fp32, batches of 32 (before)", "st", "", 32, True, 0, False),
+    ("ONNX fp32, plain export", "onnx", "fp32.onnx", 16, True, 0, False),
+    ("ONNX fp32, fused (attention, GELU, layer norms), all cores on each batch", "onnx", "fused.onnx", 16, True, 0, False),
+    ("ONNX fp32, fused, batches not sorted by length", "onnx", "fused.onnx", 16, False, 0, False),
+    ("ONNX fp32, fused, batches side by side, one core each: the default", "onnx", "fused.onnx", 16, True, 0, True),
+    ("ONNX fp32, fused, batches of 32 side by side", "onnx", "fused.onnx", 32, True, 0, True),
+    ("ONNX int8 (fused, per channel), batches of 16", "onnx", "int8.onnx", 16, True, 0, False),
+    ("ONNX int8, one text at a time, all cores on each", "onnx", "int8.onnx", 1, True, 0, False),
+    ("ONNX int8, one text at a time, side by side, one core each (embedding_precision = int8)", "onnx", "int8.onnx", 1, True, 0, True),
+    ("ONNX int8, one text at a time, 1 thread", "onnx", "int8.onnx", 1, True, 1, False),
 ]
 
 
@@ -62,7 +65,7 @@ def child(args) -> int:
     import numpy as np
 
     texts = json.loads(Path(args.texts_file).read_text(encoding="utf-8"))
-    _, runtime, graph, batch, by_length, threads = VARIANTS[args.child]
+    _, runtime, graph, batch, by_length, threads, side_by_side = VARIANTS[args.child]
     t0 = time.perf_counter()
     if runtime == "st":
         from assistant.embedding import SentenceTransformerEmbedder
@@ -71,7 +74,8 @@ def child(args) -> int:
     else:
         from assistant.onnx_embedding import OnnxEmbedder
 
-        emb = OnnxEmbedder(args.onnx_dir, "m", args.prefix, model_file=graph, threads=threads)
+        emb = OnnxEmbedder(args.onnx_dir, "m", args.prefix, model_file=graph, threads=threads,
+                           side_by_side=side_by_side)
         emb.batch_size = batch
         if not by_length:  # in the texts' own order
             def unsorted(batch_texts, kind):

@@ -9,7 +9,8 @@ GGML_CPU_ALL_VARIANTS=ON: one CPU library per CPU family, assistant/llm/cpu_vari
 time). `fix` then makes the wheel what the program expects:
 - the CPU libraries, which the build puts in a top-level `bin/`, go beside libllama in `llama_cpp/lib/`
   (one place for the program and for the bundle to find them);
-- the second copy of libggml in a top-level `lib/` (and the headers and CMake files) are left out;
+- the second copy of libggml in a top-level `lib/` (and the headers and CMake files) are left out, and so
+  are the copies of each library under its versioned names that nothing loads;
 - the AMX library (libggml-cpu-sapphirerapids.so) is left out: ggml's AMX code crashes on some models
   and CPUs (llama.cpp issue 20824);
 - `llama_cpp/lib/BUILD-FLAGS` records the CMake flags, so that setup.sh knows a build made otherwise
@@ -33,6 +34,16 @@ FLAGS_FILE = "llama_cpp/lib/BUILD-FLAGS"
 AMX = ("tdpb", "tdpf", "tileload", "ldtilecfg", "tilestore", "tilezero")
 
 
+def _spare_copy(base: str) -> bool:
+    """A library a wheel holds three times over (zip has no links): libllama.so, .so.0 and .so.0.5.0.
+    llama_cpp loads lib<name>.so by path, which then answers to its soname (lib<name>.so.0) too; what
+    the loader looks up by soname is kept: libggml.so.0 and libggml-base.so.0, which libllama needs."""
+    stem, _, version = base.partition(".so.")
+    if not version or not stem.startswith("lib"):
+        return False
+    return "." in version or stem in ("libllama", "libmtmd")
+
+
 def _record_line(name: str, data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{name},sha256={digest},{len(data)}"
@@ -47,8 +58,8 @@ def fix(wheel: Path, flags: str) -> list[str]:
         record: list[str] = []
         for info in src.infolist():
             name = info.filename
-            if name == record_name or name.endswith("/"):
-                continue
+            if name in (record_name, FLAGS_FILE) or name.endswith("/"):
+                continue  # (written below; fixing a fixed wheel again changes nothing)
             first = name.split("/", 1)[0]
             base = Path(name).name
             if first in ("include", "lib") or (first == "bin" and not base.startswith("libggml")):
@@ -56,6 +67,9 @@ def fix(wheel: Path, flags: str) -> list[str]:
                 continue
             if base.startswith(EXCLUDED):
                 notes.append(f"left out {name} (AMX)")
+                continue
+            if _spare_copy(base):
+                notes.append(f"left out {name} (a copy of a library kept under another name)")
                 continue
             if first == "bin":
                 notes.append(f"moved {name} to llama_cpp/lib/")
