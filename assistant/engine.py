@@ -87,8 +87,12 @@ def make_embedder(s: Settings, registry: Registry, model: str, runtime: str = ""
     entry = registry.resolve(model, "embedding")
     runtime = runtime or s.embedding_runtime  # auto, onnx, torch; or onnx-fp32 / onnx-int8 (a collection's)
     if runtime != "torch":
-        precision = runtime[5:] if runtime.startswith("onnx-") else s.embedding_precision
+        from assistant.onnx_embedding import precision as precision_for
+
+        precision = runtime[5:] if runtime.startswith("onnx-") else precision_for(s.embedding_precision)
         folder, why = registry.onnx_folder(entry, precision, tell)
+        if not folder and s.embedding_precision == "auto" and precision != "fp32":  # int8 could not be made
+            folder, why = registry.onnx_folder(entry, "fp32", tell)
         if folder:
             from assistant.onnx_embedding import OnnxEmbedder, check_variant
 
@@ -198,9 +202,10 @@ class Assistant:
         "onnx-int8" overrides the settings' (a collection is searched the way it was embedded)."""
         return self._embedders.get(f"{model or self.settings.embedding_model}\t{runtime}")
 
-    def _runtime(self) -> str:
+    def _runtime(self, info: CollectionInfo | None = None) -> str:
         """The embedding runtime new vectors get: "torch", "onnx-fp32" or "onnx-int8" ("" for a remote
-        embedder), known without loading or converting a model."""
+        embedder), known without loading or converting a model. With `embedding_precision = "auto"`, the
+        collection `info` keeps the ONNX precision it was built with (its vectors stay alike)."""
         s = self.settings
         if s.embedding_backend == "remote":
             return ""
@@ -208,15 +213,19 @@ class Assistant:
             return "torch"
         from assistant import onnx_embedding
 
+        if s.embedding_precision == "auto" and info is not None and \
+                info.embed_runtime.startswith(("onnx-fp32", "onnx-int8")):
+            return info.embed_runtime[:9]
+        precision = onnx_embedding.precision(s.embedding_precision)
         try:
             entry = self._registry.resolve(s.embedding_model, "embedding")
         except AssistantError:
-            return f"onnx-{s.embedding_precision}"
-        folder = self._registry.known_onnx(entry, s.embedding_precision)
+            return f"onnx-{precision}"
+        folder = self._registry.known_onnx(entry, precision)
         manifest = onnx_embedding.read_manifest(folder) if folder.is_dir() else None
         if manifest is None and onnx_embedding.failure(folder):
             return "torch"  # make_embedder falls back to it, with its notice
-        return f"onnx-{manifest['variant'] if manifest else s.embedding_precision}"
+        return f"onnx-{manifest['variant'] if manifest else precision}"
 
     @staticmethod
     def _searched_with(info: CollectionInfo) -> str:
@@ -272,8 +281,13 @@ class Assistant:
         info = self._ledger.collection(name)
         if info is not None:
             self._check_embedder(info)
+        runtime = ""
+        if info is not None and searching:
+            runtime = self._searched_with(info)
+        elif info is not None and self.settings.embedding_precision == "auto":
+            runtime = kept if (kept := self._runtime(info)).startswith("onnx-") else ""  # its own precision
         emb = self.embedder(info.embed_model if info is not None and self.follow_collection_model else None,
-                            self._searched_with(info) if info is not None and searching else "")
+                            runtime)
         if info is None:
             collections.check_new_name(self._ledger, name)
             self._ledger.create_collection(CollectionInfo(name, emb.info.name, emb.info.dim, emb.info.prefix,
@@ -304,7 +318,7 @@ class Assistant:
             options = IndexOptions(chunk_tokens=s.chunk_tokens, chunk_overlap_tokens=s.chunk_overlap_tokens,
                                    parse_timeout_s=s.parse_timeout_s, parse_memory_mb=s.parse_memory_mb,
                                    parse_workers=s.parse_workers, ocr=self.ocr_config(name))
-            again = collections.reindex_reason(self._ledger, name, self._chunking(), self._runtime()) if info else ""
+            again = collections.reindex_reason(self._ledger, name, self._chunking(), self._runtime(info)) if info else ""
             again = f"{again}: every file of '{name}' is indexed again" if again else ""
             broken = (rebuild or repair.problem(self.data, self._ledger, name)) if info else ""
             # a rebuild forgets the files' records, so each is indexed again, and a killed one goes on
@@ -442,7 +456,8 @@ class Assistant:
 
     def index_notice(self, name: str) -> str:
         """Why `name` should be indexed again to get the best results ("" when its index is current)."""
-        reason = collections.reindex_reason(self._ledger, name, self._chunking(), self._runtime())
+        reason = collections.reindex_reason(self._ledger, name, self._chunking(),
+                                            self._runtime(self._ledger.collection(name)))
         return collections.reindex_advice(reason, name)
 
     def evaluate(self, questions_file: str, *, collection: str | None = None, k: int = 10) -> list[Scored]:
@@ -502,7 +517,8 @@ class Assistant:
         collections.existing(self._ledger, name)
         damaged = self.damage(name) if check else ""
         return collections.status(self._ledger, self.store(name) if check and not damaged else None, name,
-                                  self._chunking(), damaged=damaged, runtime=self._runtime(),
+                                  self._chunking(), damaged=damaged,
+                                  runtime=self._runtime(self._ledger.collection(name)),
                                   ocr=self._ledger.ocr_mode(name))
 
     def collection_model(self, name: str) -> str:
@@ -617,7 +633,8 @@ class Assistant:
             return entry
         from assistant import onnx_embedding
 
-        folder, why = self._registry.onnx_folder(entry, self.settings.embedding_precision, self.tell)
+        folder, why = self._registry.onnx_folder(entry, onnx_embedding.precision(self.settings.embedding_precision),
+                                                 self.tell)
         if folder:
             self.tell(onnx_embedding.describe(folder))
         elif bundle.can_convert():
@@ -637,7 +654,8 @@ class Assistant:
             entry = self._registry.resolve(s.embedding_model, "embedding")
         except AssistantError as e:
             return {"runtime": self._runtime() or "onnx", "error": str(e)}
-        return onnx_embedding.status(self._registry.known_onnx(entry, s.embedding_precision), entry,
+        folder = self._registry.known_onnx(entry, onnx_embedding.precision(s.embedding_precision))
+        return onnx_embedding.status(folder, entry,
                                      self._runtime(), s.embedding_device, s.embedding_threads)
 
     # ---- settings and lifetime

@@ -182,6 +182,20 @@ def status(folder: Path, entry, runtime: str, device: str, threads: int) -> dict
             **({} if gpu else {"instruction_set": instruction_set(manifest["variant"] if manifest else "fp32")})}
 
 
+# int8 matrix products run on dedicated instructions here (VNNI, AMX); without them int8 gains little over
+# fp32 (1.07x on AVX2, benchmarks/README.md) and is not worth its small loss of retrieval quality
+INT8_INSTRUCTIONS = {"avx512_vnni", "avx_vnni", "amx_int8"}
+
+
+def precision(setting: str) -> str:
+    """The ONNX precision new vectors get: the setting's, or for "auto" the one this CPU is fast at."""
+    if setting != "auto":
+        return setting
+    from assistant.cpu import this_cpu
+
+    return "int8" if this_cpu().flags & INT8_INSTRUCTIONS else "fp32"
+
+
 def instruction_set(variant: str) -> str:
     """The kernels the CPU runtime picks on this CPU for `variant` (fp32, int8, torch): ONNX Runtime's MLAS
     and torch choose theirs at run time by the same CPUID bits (assistant/cpu.py)."""

@@ -60,9 +60,11 @@ class Settings:
     embedding_runtime: str = _f("auto", "How local embeddings run: onnx (the model converted once to ONNX; "
                                 "fast, no torch), torch (sentence-transformers), or auto (onnx, else torch).",
                                 choices=("auto", "onnx", "torch"))
-    embedding_precision: str = _f("fp32", "ONNX weights: fp32 (the same vectors as torch) or int8 (indexes about "
-                                  "1.5x faster on a CPU, vectors within cosine 0.99; retrieval measured 0.01 "
-                                  "lower); a change re-indexes each collection.", choices=("fp32", "int8"))
+    embedding_precision: str = _f("auto", "ONNX weights: fp32 (the same vectors as torch), int8 (vectors within "
+                                  "cosine 0.99, retrieval measured within 0.01; much faster only on CPUs with "
+                                  "VNNI or AMX), or auto: int8 on such CPUs, else fp32, and a collection keeps "
+                                  "the precision it was built with. fp32 or int8 re-indexes a collection built "
+                                  "otherwise.", choices=("auto", "fp32", "int8"))
     embedding_device: str = _f("", "Device for local embeddings (cpu, cuda); empty: the GPU when one is "
                                "seen, else the CPU.")
     embedding_threads: int = _f(0, "CPU threads of the ONNX embedder; 0: one per core.", bounds=(0, 256))

@@ -185,3 +185,38 @@ def test_llama_cpp_answers_on_an_emulated_nehalem(data_dir):
     assert done.returncode == 0, done.stderr[-2000:]
     variant, text = done.stdout.strip().split(" ", 1)
     assert variant == "sse42" and len(eval(text).strip()) > 0
+
+
+# ---- the embedder's precision, chosen by the CPU
+def test_auto_precision_is_int8_only_where_int8_has_its_instructions(monkeypatch):
+    from assistant import onnx_embedding
+
+    for flags, expected in [(HASWELL.flags, "fp32"), (SPR.flags, "int8"),
+                            (HASWELL.flags | {"avx_vnni"}, "int8"), (frozenset({"sse4_2"}), "fp32")]:
+        monkeypatch.setattr(cpus, "this_cpu", lambda f=flags: CpuInfo("x", frozenset(f), "cpuid"))
+        assert onnx_embedding.precision("auto") == expected
+        assert onnx_embedding.precision("fp32") == "fp32" and onnx_embedding.precision("int8") == "int8"
+
+
+def test_with_auto_a_collection_keeps_the_precision_it_was_built_with(settings_for, samples, tmp_path):
+    """Built int8 (set by hand); with `auto` on a CPU that would choose otherwise, new files are embedded
+    int8 too and no re-index is asked for. Setting fp32 by hand then asks for one."""
+    from assistant.engine import build_assistant
+    from assistant.onnx_embedding import precision
+
+    a = build_assistant(settings_for(embedding_model=E5, embedding_precision="int8"))
+    first = sorted(samples.rglob("*.pdf"))[:2]
+    for _ in a.index([str(p) for p in first]):
+        pass
+    assert a.collections()[0].embed_runtime.startswith("onnx-int8")
+    a.close()
+    b = build_assistant(settings_for(embedding_model=E5, embedding_precision="auto"))
+    assert b.index_notice("default") == ""
+    for prog in b.index([str(samples)]):
+        pass
+    assert prog.count("indexed") == 3 and b.collections()[0].embed_runtime.startswith("onnx-int8")
+    assert b.embedder().runtime.startswith(f"onnx-{precision('auto')}")  # a new collection's, on this CPU
+    b.close()
+    c = build_assistant(settings_for(embedding_model=E5, embedding_precision="fp32"))
+    assert "ONNX int8, the settings say ONNX fp32" in c.index_notice("default")
+    c.close()
