@@ -566,12 +566,15 @@ class Assistant:
         c = cpus.this_cpu()
         try:
             choice = cpu_variant.choose(self.settings.llama_cpu_variant)
-            variant = {"variant": choice.variant, "why": choice.why, "path": choice.path,
-                       "installed": cpu_variant.installed_names() if choice.path else []}
+            installed = cpu_variant.installed_names() if choice.path else []
+            variant = {"variant": choice.variant, "why": choice.why, "path": choice.path, "installed": installed,
+                       "runs_here": [n for n in installed if cpu_variant.VARIANTS.get(n, {"?"}) <= c.flags]}
         except AssistantError as e:
             variant = {"variant": None, "error": str(e)}
+        from assistant.onnx_embedding import precision
+
         return {"name": c.name, "level": c.level, "simd": c.simd, "flags": sorted(c.flags), "read_by": c.source,
-                "minimum": cpus.MINIMUM, "llama_cpu_variant": variant}
+                "minimum": cpus.MINIMUM, "llama_cpu_variant": variant, "embedding_precision_auto": precision("auto")}
 
     def ocr_status(self, name: str = "") -> dict:
         """The OCR engine, its languages and the mode in force (for `name`), and what is missing."""

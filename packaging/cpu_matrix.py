@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "packaging"))
+from smoke_test import emulated_env  # noqa: E402
 # what each emulated CPU is, and the llama.cpp CPU library the bundle must choose on it
 CPUS = {"Haswell": ("x86-64-v3, AVX2", "haswell"), "Nehalem": ("x86-64-v2, SSE4.2, no AVX", "sse42")}
 BELOW = "Conroe"  # Core 2: SSSE3, no SSE4.2 or POPCNT
@@ -83,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         below_ok = True
         for program, *rest in (("assistant", "status"), ("assistant-ui",)):
             done, seconds = run(["qemu-x86_64", "-cpu", BELOW, str(bundle / program), *rest], 600,
-                                env={"HOME": tmp, "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen"})
+                                env={"HOME": tmp, "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen",
+                                     **emulated_env(bundle)})
             lines = [ln for ln in done.stderr.splitlines() if not ln.startswith("qemu-x86_64: warning")]
             one_line = done.returncode == 2 and len(lines) == 1 and "below the minimum" in lines[0]
             print(f"$ {' '.join([program, *rest])}   (exit {done.returncode})\n" + "\n".join(lines), flush=True)

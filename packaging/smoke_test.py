@@ -28,6 +28,14 @@ import xvfb  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def emulated_env(bundle: Path) -> dict[str, str]:
+    """The environment of a bundle program already past its start-up restart. A PyInstaller program
+    (onedir, Linux) sets LD_LIBRARY_PATH and executes itself again, and qemu-x86_64 runs only the program
+    it was given: the restarted one would run on the real CPU. With these set, it does not restart."""
+    return {"_PYI_ARCHIVE_FILE": str(bundle / "assistant"), "_PYI_PARENT_PROCESS_LEVEL": "-1",
+            "LD_LIBRARY_PATH": str(bundle / "_internal")}
+
+
 def listing(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
 
@@ -58,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         emulator: list[str] = []
         if args.cpu:  # the program and every child it starts (parse workers, the model) on the emulated CPU
             emulator = [shutil.which("qemu-x86_64") or "qemu-x86_64", "-cpu", args.cpu]
+            env.update(emulated_env(bundle))
             wrapper = Path(tmp) / "child"
             wrapper.write_text(f'#!/bin/sh\nexec {" ".join(emulator)} "{bundle / "assistant"}" "$@"\n')
             wrapper.chmod(0o755)

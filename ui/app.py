@@ -31,6 +31,11 @@ def install_translations(app) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from assistant.cpu import below_minimum
+
+    if (line := below_minimum()) is not None:  # before Qt or any native library can die with SIGILL
+        print(f"error: {line}", file=sys.stderr)
+        return 2
     from ui import platform_check
 
     if problem := platform_check.problem():

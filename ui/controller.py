@@ -573,6 +573,10 @@ class Controller(QObject):
     def embedding_models(self) -> list[str]:
         return self.engine.model_names("embedding")
 
+    def cpu_status(self) -> dict:
+        """This CPU and the llama.cpp CPU library the local model runs on it (see Assistant.cpu_status)."""
+        return self.engine.cpu_status()
+
     def add_model_file(self, path: str) -> str:
         """Register a GGUF the user picked; returns its name (errors are raised for the dialog)."""
         return self.engine.add_model(path).name

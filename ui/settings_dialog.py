@@ -6,7 +6,7 @@ where there is one.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -70,6 +70,36 @@ class SettingsDialog(QDialog):
         self.gpu_layers.setValue(s.n_gpu_layers)
         self.gpu_layers.setToolTip(self.tr("Layers on the GPU: automatic (all when a GPU build is installed), "
                                            "-1 all, 0 none"))
+        cpu = controller.cpu_status()
+        library = cpu["llama_cpu_variant"]
+        installed = library.get("installed", [])
+        built_in = "installed" in library and not installed
+        self.cpu_variant = QComboBox()
+        current = s.llama_cpu_variant
+        chosen = library.get("variant") if current == "auto" else None  # what auto picks here
+        auto = self.tr("Automatic ({0})").format(chosen) if chosen else self.tr("Automatic")
+        self.cpu_variant.addItem(auto, "auto")
+        runs = set(library.get("runs_here", installed))
+        for name in installed if current in ("auto", *installed) else [current, *installed]:
+            self.cpu_variant.addItem(name, name)
+            if name not in runs:  # compiled for instructions this CPU lacks: shown, not choosable
+                item = self.cpu_variant.model().item(self.cpu_variant.count() - 1)
+                item.setEnabled(name == current)
+                item.setToolTip(self.tr("needs instructions this CPU does not have"))
+        self.cpu_variant.setCurrentIndex(max(0, self.cpu_variant.findData(current)))
+        self.cpu_variant.setEnabled(self.cpu_variant.count() > 1)  # one left set by name can go back to auto
+        if built_in:
+            self.cpu_variant.setToolTip(self.tr("llama.cpp here has its CPU code built in: there is no CPU "
+                                                "library to choose."))
+        else:
+            self.cpu_variant.setToolTip(self.tr("Which of llama.cpp's CPU libraries the local model runs, "
+                                                "plainest first. Automatic picks the best for this CPU; "
+                                                "after a crash inside llama.cpp, choose a plainer one."))
+        self.cpu_info = QLabel(self.tr("{0}, {1}, {2}", "CPU name, x86-64 level, widest vector instructions")
+                               .format(cpu["name"], cpu["level"], cpu["simd"]))
+        self.cpu_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cpu_info.setToolTip(self.tr("Extensions: {0} (read by {1}; this program needs {2} or newer)")
+                                 .format(" ".join(cpu["flags"]), cpu["read_by"], cpu["minimum"]))
         self.n_ctx = QSpinBox()
         self.n_ctx.setRange(512, 131072)
         self.n_ctx.setSingleStep(1024)
@@ -92,6 +122,8 @@ class SettingsDialog(QDialog):
         bundled.clicked.connect(self.use_bundled)
         lf.addRow("", bundled)
         lf.addRow(self.tr("GPU layers:"), self.gpu_layers)
+        lf.addRow(self.tr("CPU library (llama.cpp):"), self.cpu_variant)
+        lf.addRow(self.tr("CPU:"), self.cpu_info)
         lf.addRow(self.tr("Context size:"), self.n_ctx)
         self.local_group = local
 
@@ -173,13 +205,16 @@ class SettingsDialog(QDialog):
         self.pull_embedding_button.clicked.connect(lambda: self.pull_default(DEFAULT_EMBEDDING_MODEL))
         af.addRow("", self.pull_embedding_button)
         self.embedding_precision = QComboBox()
+        self.embedding_precision.addItem(self.tr("Automatic ({0} on this CPU)").format(
+            cpu.get("embedding_precision_auto", "fp32")), "auto")
         self.embedding_precision.addItem(self.tr("fp32: the same vectors as the original model"), "fp32")
         self.embedding_precision.addItem(self.tr("int8: indexes faster, retrieval slightly lower"), "int8")
         self.embedding_precision.setCurrentIndex(max(0, self.embedding_precision.findData(s.embedding_precision)))
         self.embedding_precision.setToolTip(self.tr(
-            "How the embedding model's ONNX copy stores its weights. int8 embeds about 1.6x as fast as "
-            "sentence-transformers on a CPU (fp32: 1.5x) and ranked about 0.01 lower on the evaluation corpus; "
-            "a change re-indexes each collection at its next indexing."))
+            "How the embedding model's ONNX copy stores its weights. int8 is much faster only on CPUs with "
+            "VNNI or AMX instructions and ranked about 0.01 lower on the evaluation corpus. Automatic: int8 on "
+            "such CPUs, else fp32, and a collection keeps the weights it was built with; fp32 or int8 "
+            "re-indexes a collection built otherwise at its next indexing."))
         af.addRow(self.tr("Embedding weights:"), self.embedding_precision)
 
         self.message = QLabel()
@@ -200,6 +235,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self._backend_changed()
+        if "error" in library:  # e.g. a library set by name that this CPU cannot run
+            self._fail(library["error"])
 
     def _backend_changed(self) -> None:
         remote = self.backend.currentData() == "remote"
@@ -211,6 +248,7 @@ class SettingsDialog(QDialog):
         s = self.controller.settings
         values = {"backend": self.backend.currentData(), "llm_model": self.llm_model.currentText().strip(),
                   "n_gpu_layers": self.gpu_layers.value(), "n_ctx": self.n_ctx.value(),
+                  "llama_cpu_variant": self.cpu_variant.currentData(),
                   "remote_url": self.remote_url.text().strip(), "remote_model": self.remote_model.text().strip(),
                   "remote_api_key": self.remote_key.text().strip(),
                   "temperature": round(self.temperature.value(), 2), "top_k": self.top_k.value(),
@@ -332,6 +370,11 @@ class SettingsDialog(QDialog):
         except Exception as e:
             self._fail(str(e))
             return False
+        if "llama_cpu_variant" in changes:
+            problem = self.controller.cpu_status()["llama_cpu_variant"].get("error")
+            if problem:  # e.g. a library this CPU cannot run: said now, while another can still be chosen
+                self._fail(self.tr("Saved, but the local model will not load: {0}").format(problem))
+                return False
         parent = self.parent()
         if plain and parent is not None and hasattr(parent, "statusBar"):
             parent.statusBar().showMessage(self.tr(

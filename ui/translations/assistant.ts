@@ -183,7 +183,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../controller.py" line="601"/>
+        <location filename="../controller.py" line="605"/>
         <source>Wait for indexing, answering and searching to finish before changing settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1091,7 +1091,7 @@ Folders: {2}</source>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="59"/>
-        <location filename="../settings_dialog.py" line="171"/>
+        <location filename="../settings_dialog.py" line="203"/>
         <source>Download {0}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1111,253 +1111,309 @@ Folders: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="77"/>
-        <source> tokens</source>
+        <location filename="../settings_dialog.py" line="80"/>
+        <source>Automatic ({0})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="78"/>
-        <source>Local model</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="83"/>
-        <location filename="../settings_dialog.py" line="116"/>
-        <source>Model:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="89"/>
-        <source>Use bundled small models (offline demo)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="94"/>
-        <source>GPU layers:</source>
+        <location filename="../settings_dialog.py" line="80"/>
+        <source>Automatic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="95"/>
-        <source>Context size:</source>
+        <source>Which of llama.cpp&apos;s CPU libraries the local model runs, plainest first. Automatic picks the best for this CPU; after a crash inside llama.cpp, choose a plainer one.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="104"/>
-        <source>(none)</source>
+        <location filename="../settings_dialog.py" line="92"/>
+        <source>llama.cpp here has its CPU code built in: there is no CPU library to choose.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="105"/>
-        <source>&amp;Test connection</source>
+        <location filename="../settings_dialog.py" line="88"/>
+        <source>needs instructions this CPU does not have</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="110"/>
-        <source>The key is kept in the system keyring.</source>
+        <location filename="../settings_dialog.py" line="101"/>
+        <source>Extensions: {0} (read by {1}; this program needs {2} or newer)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="111"/>
-        <source>No system keyring here: the key is saved in the settings file, readable only by you.</source>
+        <location filename="../settings_dialog.py" line="107"/>
+        <source> tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="108"/>
+        <source>Local model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="113"/>
-        <source>Remote server</source>
+        <location filename="../settings_dialog.py" line="148"/>
+        <source>Model:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="115"/>
-        <source>Base URL:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="117"/>
-        <source>API key:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="120"/>
-        <source>Automatic (vLLM or llama.cpp; off if the server rejects it)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="121"/>
-        <source>llama.cpp server (grammar)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="122"/>
-        <source>vLLM (structured_outputs)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="123"/>
-        <source>older vLLM (guided_grammar)</source>
+        <location filename="../settings_dialog.py" line="119"/>
+        <source>Use bundled small models (offline demo)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="124"/>
-        <source>Off: the prompt alone asks for citations</source>
+        <source>GPU layers:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="125"/>
+        <source>CPU library (llama.cpp):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="126"/>
+        <source>CPU:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="127"/>
-        <source>How the server is sent the grammar that makes every sentence of an answer end with its [n] markers</source>
+        <source>Context size:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="129"/>
-        <source>Citation grammar:</source>
+        <location filename="../settings_dialog.py" line="136"/>
+        <source>(none)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="141"/>
-        <source> passages</source>
+        <location filename="../settings_dialog.py" line="137"/>
+        <source>&amp;Test connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="148"/>
-        <source>Added to each collection&apos;s calibrated threshold for &quot;not in your documents&quot;: above 0 refuses more often, below 0 less. Check quality (Ctrl+E) shows the effect.</source>
+        <location filename="../settings_dialog.py" line="142"/>
+        <source>The key is kept in the system keyring.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="143"/>
+        <source>No system keyring here: the key is saved in the settings file, readable only by you.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="145"/>
+        <source>Remote server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="147"/>
+        <source>Base URL:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="149"/>
+        <source>API key:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="152"/>
+        <source>Automatic (vLLM or llama.cpp; off if the server rejects it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="153"/>
+        <source>llama.cpp server (grammar)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="154"/>
+        <source>vLLM (structured_outputs)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="155"/>
-        <source>Answers and retrieval</source>
+        <source>older vLLM (guided_grammar)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="157"/>
-        <source>Temperature:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="158"/>
-        <source>Passages per question (top-k):</source>
+        <location filename="../settings_dialog.py" line="156"/>
+        <source>Off: the prompt alone asks for citations</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="159"/>
-        <source>Refusal margin:</source>
+        <source>How the server is sent the grammar that makes every sentence of an answer end with its [n] markers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="166"/>
-        <source>Citations:</source>
+        <location filename="../settings_dialog.py" line="161"/>
+        <source>Citation grammar:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="168"/>
-        <source>(chosen when it is first indexed)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="169"/>
-        <source>Embedding model of &apos;{0}&apos;:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="170"/>
-        <source>Embedding model for new collections:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="176"/>
-        <source>fp32: the same vectors as the original model</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="177"/>
-        <source>int8: indexes faster, retrieval slightly lower</source>
+        <location filename="../settings_dialog.py" line="173"/>
+        <source> passages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="180"/>
-        <source>How the embedding model&apos;s ONNX copy stores its weights. int8 embeds about 1.6x as fast as sentence-transformers on a CPU (fp32: 1.5x) and ranked about 0.01 lower on the evaluation corpus; a change re-indexes each collection at its next indexing.</source>
+        <source>Added to each collection&apos;s calibrated threshold for &quot;not in your documents&quot;: above 0 refuses more often, below 0 less. Check quality (Ctrl+E) shows the effect.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="183"/>
+        <location filename="../settings_dialog.py" line="187"/>
+        <source>Answers and retrieval</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="189"/>
+        <source>Temperature:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="190"/>
+        <source>Passages per question (top-k):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="191"/>
+        <source>Refusal margin:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="198"/>
+        <source>Citations:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="200"/>
+        <source>(chosen when it is first indexed)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="201"/>
+        <source>Embedding model of &apos;{0}&apos;:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="202"/>
+        <source>Embedding model for new collections:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="208"/>
+        <source>Automatic ({0} on this CPU)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="210"/>
+        <source>fp32: the same vectors as the original model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="211"/>
+        <source>int8: indexes faster, retrieval slightly lower</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="218"/>
         <source>Embedding weights:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="195"/>
+        <location filename="../settings_dialog.py" line="230"/>
         <source>Language model:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="230"/>
+        <location filename="../settings_dialog.py" line="268"/>
         <source>Choose a GGUF model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="231"/>
+        <location filename="../settings_dialog.py" line="269"/>
         <source>GGUF models (*.gguf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="264"/>
+        <location filename="../settings_dialog.py" line="302"/>
         <source>Registered: {0}. Save to use them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="294"/>
+        <location filename="../settings_dialog.py" line="332"/>
         <source>Downloaded {0}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="280"/>
+        <location filename="../settings_dialog.py" line="318"/>
         <source>Downloading {0}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="90"/>
+        <location filename="../settings_dialog.py" line="98"/>
+        <source>{0}, {1}, {2}</source>
+        <comment>CPU name, x86-64 level, widest vector instructions</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="120"/>
         <source>Use the small models that the desktop bundle or installed Python packages carry (SmolLM2-135M, multilingual-e5-small): quick to try, weak answers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="160"/>
+        <location filename="../settings_dialog.py" line="192"/>
         <source>Every sentence cites a passage</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="163"/>
+        <location filename="../settings_dialog.py" line="195"/>
         <source>Constrained generation: the model may only end a sentence with [n] markers that point at the passages it was given, or answer that your documents do not say. Each cited sentence is then checked against its passage.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="172"/>
+        <location filename="../settings_dialog.py" line="204"/>
         <source>Download the default embedding model for new collections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="287"/>
+        <location filename="../settings_dialog.py" line="214"/>
+        <source>How the embedding model&apos;s ONNX copy stores its weights. int8 is much faster only on CPUs with VNNI or AMX instructions and ranked about 0.01 lower on the evaluation corpus. Automatic: int8 on such CPUs, else fp32, and a collection keeps the weights it was built with; fp32 or int8 re-indexes a collection built otherwise at its next indexing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="325"/>
         <source>{0:.0f} of {1:.0f} MiB</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="318"/>
+        <location filename="../settings_dialog.py" line="356"/>
         <source>Connecting…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="323"/>
+        <location filename="../settings_dialog.py" line="361"/>
         <source>OK: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="323"/>
+        <location filename="../settings_dialog.py" line="361"/>
         <source>Failed: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="338"/>
+        <location filename="../settings_dialog.py" line="376"/>
+        <source>Saved, but the local model will not load: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="381"/>
         <source>Settings saved. No system keyring: the API key is in the settings file, readable only by you.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="341"/>
+        <location filename="../settings_dialog.py" line="384"/>
         <source>Settings saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1365,12 +1421,12 @@ Folders: {2}</source>
 <context>
     <name>main</name>
     <message>
-        <location filename="../app.py" line="54"/>
+        <location filename="../app.py" line="59"/>
         <source>Archive Assistant</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app.py" line="61"/>
+        <location filename="../app.py" line="66"/>
         <source>There is no collection named &apos;{0}&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
