@@ -55,6 +55,12 @@ def timed(cmd: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess
     return time.perf_counter() - t, done
 
 
+def subprocess_timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+    t = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(cwd))
+    return time.perf_counter() - t, done
+
+
 def fresh_data(models_json: Path) -> Path:
     d = Path(tempfile.mkdtemp(prefix="cpuspeed-"))
     shutil.copy(models_json, d / "models.json")
@@ -74,6 +80,7 @@ def main() -> int:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--configs", default="default,fp32,int8")
+    ap.add_argument("--before", help="a commit whose `assistant index` (default settings) is measured too")
     args = ap.parse_args()
     from assistant.cpu import this_cpu
     from assistant.models import Registry, add_packaged
@@ -89,11 +96,19 @@ def main() -> int:
     cli = [sys.executable, "-m", "assistant"]
 
     rows, texts_file = [], base / "texts.json"
-    for name in args.configs.split(","):
+    runs = [(name, name, ROOT) for name in args.configs.split(",")]
+    if args.before:
+        tree = Path(tempfile.mkdtemp(prefix="before-")) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.before], cwd=ROOT, check=True,
+                       capture_output=True)
+        runs.insert(0, (f"before ({args.before}), default", "default", tree))
+    for name, config, code in runs:
         walls, stats = [], None
         for _ in range(args.repeats):
             data = fresh_data(models_json)
-            wall, done = timed(cli + ["index", str(args.folder), "--json"], env_for(data, CONFIGS[name]))
+            env = env_for(data, CONFIGS[config])
+            env["PYTHONPATH"] = str(code)
+            wall, done = subprocess_timed(cli + ["index", str(args.folder), "--json"], env, code)
             if done.returncode != 0:
                 raise SystemExit(f"{name}: index failed: {done.stderr[-600:]}")
             files = json.loads(done.stdout)["files"]
@@ -108,6 +123,8 @@ def main() -> int:
             walls.append(wall)
             shutil.rmtree(data, ignore_errors=True)
         rows.append((f"`assistant index`, {name}", statistics.median(walls), stats, walls))
+    if args.before:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
         print(f"{name}: {walls}", file=sys.stderr, flush=True)
 
     plain_walls, inner = [], []
