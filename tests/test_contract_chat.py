@@ -50,7 +50,7 @@ def chat_backend(request):
         backend = IsolatedLlamaCppBackend(smollm_path(), SMOLLM, n_ctx=N_CTX, n_gpu_layers=0)
     elif request.param == "remote":
         port = free_port()
-        server = start_server([sys.executable, "-m", "llama_cpp.server", "--model", smollm_path(),
+        server = start_server([sys.executable, "-m", "assistant.llm.server", "--model", smollm_path(),
                                "--host", "127.0.0.1", "--port", str(port), "--api_key", KEY,
                                "--n_ctx", str(N_CTX), "--model_alias", "smollm2"],
                               f"http://127.0.0.1:{port}/v1/models")

@@ -33,7 +33,7 @@ def smollm_path() -> str:
 @pytest.fixture(scope="module")
 def llm_server():
     port = free_port()
-    proc = start_server([sys.executable, "-m", "llama_cpp.server", "--model", smollm_path(), "--host", "127.0.0.1",
+    proc = start_server([sys.executable, "-m", "assistant.llm.server", "--model", smollm_path(), "--host", "127.0.0.1",
                          "--port", str(port), "--api_key", KEY, "--n_ctx", "2048", "--model_alias", "smollm2"],
                         f"http://127.0.0.1:{port}/v1/models")
     yield f"http://127.0.0.1:{port}/v1"
