@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             wrapper.write_text(f'#!/bin/sh\nexec {" ".join(emulator)} "{bundle / "assistant"}" "$@"\n')
             wrapper.chmod(0o755)
             env["ASSISTANT_CHILD_EXECUTABLE"] = str(wrapper)
-            env["ASSISTANT_MAX_ANSWER_TOKENS"] = "48"  # an emulated CPU is 10-50x slower
+            # an emulated CPU is 10-50x slower: a shorter prompt and answer
+            env.update(ASSISTANT_MAX_ANSWER_TOKENS="48", ASSISTANT_TOP_K="2")
 
         def cli(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
             started = time.perf_counter()
