@@ -28,7 +28,10 @@ def test_sigkill_midway_then_resume(settings_for, tmp_path, data_dir):
     docs = tmp_path / "corpus"
     n = 30
     for i in range(n):
-        write_pdf(docs / f"doc{i:02}.pdf", [f"Record {i}, page {p}. " + "The committee met and decided. " * 40
+        # distinct sentences, so that no passage is a repeat stored once: files are embedded and written
+        # in batches of about 128 passages (BATCH_TEXTS), so these 30 files take several batches
+        write_pdf(docs / f"doc{i:02}.pdf", [f"Record {i}, page {p}. " + " ".join(
+            f"On day {k} the committee met and decided item {i * 1000 + p * 100 + k}." for k in range(40))
                                             for p in range(1, 6)])
     settings = settings_for(parse_workers=2)
     env = {**os.environ, "ASSISTANT_EMBEDDING_MODEL": settings.embedding_model, "ASSISTANT_PARSE_WORKERS": "2"}
