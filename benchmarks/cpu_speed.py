@@ -123,9 +123,9 @@ def main() -> int:
             walls.append(wall)
             shutil.rmtree(data, ignore_errors=True)
         rows.append((f"`assistant index`, {name}", statistics.median(walls), stats, walls))
+        print(f"{name}: {walls}", file=sys.stderr, flush=True)
     if args.before:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
-        print(f"{name}: {walls}", file=sys.stderr, flush=True)
 
     plain_walls, inner = [], []
     for _ in range(args.repeats):
