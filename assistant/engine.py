@@ -568,7 +568,7 @@ class Assistant:
             choice = cpu_variant.choose(self.settings.llama_cpu_variant)
             installed = cpu_variant.installed_names() if choice.path else []
             variant = {"variant": choice.variant, "why": choice.why, "path": choice.path, "installed": installed,
-                       "runs_here": [n for n in installed if cpu_variant.VARIANTS.get(n, {"?"}) <= c.flags]}
+                       "runs_here": cpu_variant.runs_here(installed, c)}
         except AssistantError as e:
             variant = {"variant": None, "error": str(e)}
         from assistant.onnx_embedding import precision

@@ -84,6 +84,11 @@ def installed_names() -> list[str]:
     return sorted(available(), key=lambda n: (order.index(n) if n in order else len(order), n))
 
 
+def runs_here(installed, cpu: CpuInfo) -> list[str]:
+    """The installed variants this CPU runs (every extension each was compiled for is here), lowest first."""
+    return [n for n in VARIANTS if n in installed and VARIANTS[n] <= cpu.flags]
+
+
 def choose(setting: str = "auto", cpu: CpuInfo | None = None,
            installed: dict[str, Path] | None = None) -> Choice:
     """The variant to load: the most capable one the CPU runs, or the one `setting` names."""
@@ -91,7 +96,7 @@ def choose(setting: str = "auto", cpu: CpuInfo | None = None,
     installed = available() if installed is None else installed
     if not installed:
         return Choice("built in", "", "llama.cpp here has its CPU code built in")
-    fits = [n for n in VARIANTS if n in installed and VARIANTS[n] <= cpu.flags]
+    fits = runs_here(installed, cpu)
     if setting not in ("", "auto"):
         if setting in EXCLUDED:
             raise ConfigError(f"llama_cpu_variant = {setting} is not used: {EXCLUDED[setting]}; choose one "
